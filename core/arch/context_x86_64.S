@@ -1,0 +1,68 @@
+/*
+ * context_x86_64.S -- stack switching for x86-64 (System V ABI).
+ *
+ * gmprt_context_swap(Context *from, Context *to):
+ *   pushes the callee-saved registers (rbp rbx r12-r15) and the MXCSR and x87
+ *   control words, stores rsp in from->sp, loads to->sp and pops the same
+ *   frame. The frame, from the saved sp upwards:
+ *     sp+0   MXCSR (4 bytes), x87 control word (2 bytes), 2 bytes unused
+ *     sp+8   r15
+ *     sp+16  r14
+ *     sp+24  r13
+ *     sp+32  r12
+ *     sp+40  rbx
+ *     sp+48  rbp
+ *     sp+56  return address
+ *   context.cpp builds the same frame for a new fiber (kFrameWords there):
+ *   r12 = argument, r13 = entry, return address = gmprt_context_start.
+ *
+ * gmprt_context_start: the first code of a new fiber. rsp is 16-byte aligned
+ *   here (the frame is laid out so), so the call below meets the ABI. The
+ *   entry never returns; the CFI marks this frame as the outermost one so
+ *   debuggers and unwinders stop here.
+ */
+    .text
+    .globl gmprt_context_swap
+    .hidden gmprt_context_swap
+    .type gmprt_context_swap, @function
+    .p2align 4
+gmprt_context_swap:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq (%rsi), %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size gmprt_context_swap, .-gmprt_context_swap
+
+    .globl gmprt_context_start
+    .hidden gmprt_context_start
+    .type gmprt_context_start, @function
+    .p2align 4
+gmprt_context_start:
+    .cfi_startproc
+    .cfi_undefined rip
+    movq %r12, %rdi
+    callq *%r13
+    ud2
+    .cfi_endproc
+    .size gmprt_context_start, .-gmprt_context_start
+
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,100 @@
+// g.hpp -- G, a goroutine: its stack and saved context, its status and why
+// it waits.
+//
+// Status is defined by ownership, as in Go's runtime2.go. Whoever changes
+// the status with a successful CAS owns the G in the new state:
+//
+//   idle      just allocated, not yet initialised; owned by its creator.
+//   runnable  on a run queue (a P's runnext or ring, or the global queue) or
+//             in a batch moving between them; owned by that queue. Not
+//             executing; its stack is not in use.
+//   running   executing user code on an M that holds a P; owned by that M.
+//             g->m is that M. The stack is in use.
+//   syscall   executing a blocking system call (between gmp_syscall_enter
+//             and exit) on an M without a P; owned by that M.
+//   waiting   parked (gmp_park, a channel, a lock...): on some wait queue,
+//             owned by whoever dequeues it and calls ready(). The stack is
+//             not in use, but may be read by the waker (Go's sudog elem).
+//   dead      exited: on a free list or being reused; owned by the list.
+//
+// Transitions: idle->runnable (newproc), runnable->running (execute),
+// running->runnable (gosched, preemption), running->waiting (park_m),
+// waiting->runnable (ready), running->syscall->running (entersyscall,
+// exitsyscall), running->dead (goexit0), dead->runnable (newproc reusing it).
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+
+#include "config.hpp"
+#include "context.hpp"
+#include "stack.hpp"
+
+typedef void (*gmp_fn)(void* arg);
+
+namespace gmprt {
+
+struct M;
+struct Sudog;
+struct MainWait;
+
+enum class GStatus : uint32_t { idle, runnable, running, syscall, waiting, dead };
+
+// WaitReason: why a G waits; printed by dumps and the deadlock report with
+// Go's wording.
+enum class WaitReason : uint8_t {
+  none,
+  park,             // gmp_park from user code
+  chan_receive,
+  chan_send,
+  chan_receive_nil, // receive on a NULL channel
+  chan_send_nil,
+  select,
+  select_no_cases,  // select {} (gmp_select with n == 0 and no timeout)
+  sleep,
+  sync_mutex_lock,
+  sync_rwmutex_rlock,
+  sync_rwmutex_lock,
+  sync_cond_wait,
+  sync_waitgroup_wait,
+  semacquire,
+  io_wait,
+  preempted,
+  locked_thread,    // locked to its M and waiting for it
+};
+
+const char* wait_reason_string(WaitReason r);
+const char* gstatus_string(GStatus s);
+
+struct G {
+  Fiber fiber;  // saved context and stack bounds; touched only by switches
+  Stack stack;  // the memory behind fiber (kept with the G on free lists)
+
+  // Status: see the table above. Every change is a CAS or a store by the
+  // owner; Acquire/Release as noted at each site.
+  std::atomic<GStatus> status{GStatus::idle};
+  // wake_token: gmp_ready arrived while the G was not yet parked (see park.cpp).
+  std::atomic<uint32_t> wake_token{0};
+  // preempt: the runtime asks the G to give way at its next preemption point.
+  // Relaxed: a hint; the yield that follows synchronises through the run queue.
+  std::atomic<bool> preempt{false};
+
+  uint64_t goid = 0;
+  gmp_fn fn = nullptr;
+  void* arg = nullptr;
+  M* m = nullptr;          // the M running it (running/syscall); owner-only
+  M* lockedm = nullptr;    // the M it is wired to (LockOSThread), or null
+  G* schedlink = nullptr;  // run queue / free list link
+  Sudog* waiting = nullptr;  // sudogs this G is queued on (chan, select, sema)
+  MainWait* main_wait = nullptr;  // set on the main goroutine of gmp_main
+  WaitReason waitreason = WaitReason::none;
+  bool system = false;     // a runtime goroutine, not counted or reported
+  int64_t waitsince = 0;   // nanotime() when it started waiting
+  uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
+  char name[kNameMax] = {};
+};
+
+inline G*& schedlink(G* g) { return g->schedlink; }
+
+}  // namespace gmprt

@@ -1,0 +1,52 @@
+// p.hpp -- P, a processor: the resources needed to run Go code. GOMAXPROCS
+// of them exist; an M holds at most one, and only an M holding a P runs
+// goroutines. Work is kept per P so most operations take no global lock.
+//
+// P status, by ownership:
+//   idle     on sched.pidle; owned by the idle list (sched.lock).
+//   running  held by an M (p->m) running user or scheduler code.
+//   syscall  its M is in a system call; the M may take it back with a CAS
+//            to running, or the monitor may retake it (CAS to idle).
+//   gcstop   stopped for stop-the-world; owned by the stopper.
+//   dead     removed by gmp_maxprocs; kept (never freed while the runtime
+//            runs, since lock-free readers may still look at it) for reuse.
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+
+#include "list.hpp"
+#include "runq.hpp"
+
+namespace gmprt {
+
+struct M;
+
+enum class PStatus : uint32_t { idle, running, syscall, gcstop, dead };
+
+struct P {
+  int32_t id = 0;
+  std::atomic<PStatus> status{PStatus::gcstop};
+  M* m = nullptr;            // the M holding it (owner-only; null when idle)
+  P* link = nullptr;         // sched.pidle link (guarded by sched.lock)
+  uint32_t schedtick = 0;    // incremented on every schedule() that starts a new slice
+  // syscalltick: incremented on every system call; read by the monitor.
+  std::atomic<uint32_t> syscalltick{0};
+
+  LocalRunq runq;
+
+  GList gfree;               // dead Gs with default-size stacks (owner-only)
+  int32_t gfreecnt = 0;
+
+  uint64_t goidcache = 0;    // next goid to hand out
+  uint64_t goidcacheend = 0; // end of the cached batch
+
+  // Statistics, written by the owner only, summed on read (relaxed).
+  std::atomic<uint64_t> nswitch{0};
+  std::atomic<uint64_t> nsteal{0};
+  std::atomic<uint64_t> npark{0};
+  std::atomic<uint64_t> ncreated{0};
+};
+
+}  // namespace gmprt

@@ -1,0 +1,123 @@
+// sched.hpp -- the global scheduler state (Go's schedt) and the functions the
+// rest of core/ calls into the scheduler with.
+//
+// Locks, in the order they may be taken (never the reverse):
+//   stw_lock (pthread mutex, serialises stop-the-world)
+//     -> sched.lock
+//       -> sched.gfree_lock, sched.allg_lock
+// No runtime lock is held across a context switch, except a lock that a
+// gmp_park commit callback releases on g0.
+//
+// Fields under sched.lock are marked `guarded by lock`; atomics say their
+// ordering where they are used.
+#pragma once
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <atomic>
+
+#include "config.hpp"
+#include "g.hpp"
+#include "list.hpp"
+#include "lock.hpp"
+#include "m.hpp"
+#include "note.hpp"
+#include "p.hpp"
+
+namespace gmprt {
+
+// MainWait: the gmp_main caller's side of the main goroutine.
+struct MainWait {
+  std::atomic<uint32_t> done{0};  // futex word: 0 waiting, 1 finished
+  int result = 0;                 // 0, or GMP_EDEADLOCK
+};
+
+struct Sched {
+  Lock lock;
+
+  // Ms (guarded by lock).
+  M* allm = nullptr;        // every M ever created in this run, linked by alllink
+  M* midle = nullptr;       // idle Ms waiting for work
+  int32_t nmidle = 0;       // number of idle Ms
+  int32_t nmidlelocked = 0; // number of locked Ms waiting for their G
+  int32_t mcount = 0;       // Ms created and not exited
+  int32_t maxmcount = kDefaultMaxThreads;
+  int64_t mnext = 0;        // next M id
+
+  // Ps. npidle and nmspinning are read without the lock (wakep's fast path).
+  P* pidle = nullptr;                 // guarded by lock
+  std::atomic<int32_t> npidle{0};     // written under lock
+  std::atomic<int32_t> nmspinning{0};
+
+  // Global run queue (guarded by lock); runqsize is also read without the
+  // lock as a hint.
+  GQueue runq;
+  std::atomic<int32_t> runqsize{0};
+
+  // Global free Gs (guarded by gfree_lock).
+  Lock gfree_lock;
+  GList gfree;
+  int32_t ngfree = 0;
+
+  // Every G ever allocated in this run (guarded by allg_lock); never shrinks
+  // while the runtime runs (dumps and checkdead walk it).
+  Lock allg_lock;
+  G** allg = nullptr;
+  size_t nallg = 0;
+  size_t allg_cap = 0;
+
+  std::atomic<uint64_t> goidgen{0};       // last goid handed out (never reset)
+  std::atomic<int32_t> ngoroutines{0};    // live user goroutines
+  std::atomic<uint64_t> ncreated{0};
+
+  // Stop-the-world (guarded by lock, gcwaiting read without it).
+  std::atomic<bool> gcwaiting{false};
+  int32_t stopwait = 0;
+  Note stopnote;
+
+  // Deadlock detection (guarded by lock).
+  MainWait* main_wait = nullptr;  // set while gmp_main waits
+  int32_t nplain = 0;             // live plain threads that called into the runtime
+  int32_t nplain_blocked = 0;     // of those, blocked in a call only a goroutine can end
+
+  // Shutdown.
+  bool stopping = false;                     // guarded by lock: idle Ms exit
+  std::atomic<uint32_t> nonzero_wake{0};     // futex word bumped when ngoroutines hits 0
+};
+
+extern Sched sched;
+extern P* allp[kMaxProcs];
+extern std::atomic<int32_t> gomaxprocs;
+
+// Start-up.
+int runtime_start();          // lazily start: 0 or a GMP_E* code
+bool runtime_started();
+
+// Goroutines (proc.cpp).
+int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc, G** out);
+void gosched();               // yield to the back of the global queue
+void goexit();                // end the running G
+void mcall(McallFn fn);       // switch to g0 and run fn(g) there
+G* current_g();               // the running G, or null on g0 / a plain thread
+M* current_m();               // the calling thread's M, or null on a plain thread
+void ready(G* g, bool next);  // waiting -> runnable, queue it, wakep()
+
+// Scheduling (proc.cpp / idle.cpp).
+void wakep();
+void startm(P* p, bool spinning);
+void stopm();
+void handoffp(P* p);
+void acquirep(P* p);
+P* releasep();
+void pidleput(P* p);          // guarded by sched.lock
+P* pidleget();                // guarded by sched.lock
+void globrunq_put(G* g);      // guarded by sched.lock
+void globrunq_put_batch(GQueue* batch, int32_t n);  // guarded by sched.lock
+G* globrunq_get(P* p, int32_t max);                 // guarded by sched.lock
+void runq_put_p(P* p, G* g, bool next);             // runq_put + overflow to global
+
+// Deadlock detection (deadlock.cpp); called with sched.lock held.
+void check_dead();
+
+}  // namespace gmprt
