@@ -1,0 +1,3 @@
+module gmprt/bench
+
+go 1.19
