@@ -13,6 +13,7 @@
 // with state 2 (it cannot know whether others still sleep).
 #pragma once
 
+#include <sched.h>
 #include <stdint.h>
 
 #include <atomic>
@@ -69,7 +70,7 @@ class Lock {
                                          std::memory_order_relaxed))
             return;
         }
-        sched_yield_();
+        sched_yield();
       }
       // Announce a sleeper. Acquire: if the exchange finds it unlocked we own it.
       if (key_.exchange(2, std::memory_order_acquire) == 0) return;
@@ -77,8 +78,6 @@ class Lock {
       futex_wait(&key_, 2, -1);
     }
   }
-  static void sched_yield_();
-
   std::atomic<uint32_t> key_{0};
 };
 

@@ -41,7 +41,7 @@ struct M {
 
   // mcall: the function g0 runs next, and gmp_park's commit.
   McallFn mcall_fn = nullptr;
-  int (*park_commit)(void* g, void* arg) = nullptr;
+  int (*park_commit)(G* g, void* arg) = nullptr;
   void* park_arg = nullptr;
 
   M* schedlink = nullptr;  // sched.midle link (guarded by sched.lock)

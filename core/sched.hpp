@@ -41,6 +41,7 @@ struct Sched {
   M* midle = nullptr;       // idle Ms waiting for work
   int32_t nmidle = 0;       // number of idle Ms
   int32_t nmidlelocked = 0; // number of locked Ms waiting for their G
+  int32_t nmlocked = 0;     // Ms wired to a goroutine (gmp_lock_os_thread)
   int32_t mcount = 0;       // Ms created and not exited
   int32_t maxmcount = kDefaultMaxThreads;
   int64_t mnext = 0;        // next M id
@@ -58,7 +59,7 @@ struct Sched {
   // Global free Gs (guarded by gfree_lock).
   Lock gfree_lock;
   GList gfree;
-  int32_t ngfree = 0;
+  std::atomic<int32_t> ngfree{0};  // written under gfree_lock; read without it as a hint
 
   // Every G ever allocated in this run (guarded by allg_lock); never shrinks
   // while the runtime runs (dumps and checkdead walk it).
@@ -82,40 +83,74 @@ struct Sched {
   int32_t nplain_blocked = 0;     // of those, blocked in a call only a goroutine can end
 
   // Shutdown.
-  bool stopping = false;                     // guarded by lock: idle Ms exit
-  std::atomic<uint32_t> nonzero_wake{0};     // futex word bumped when ngoroutines hits 0
+  bool stopping = false;                       // guarded by lock: idle Ms exit
+  std::atomic<bool> shutdown_waiting{false};   // gmp_shutdown waits for ngoroutines == 0
+  std::atomic<uint32_t> goroutines_gone{0};    // futex word bumped when ngoroutines hits 0
 };
 
 extern Sched sched;
 extern P* allp[kMaxProcs];
 extern std::atomic<int32_t> gomaxprocs;
 
-// Start-up.
+// Start-up and shutdown (runtime.cpp).
 int runtime_start();          // lazily start: 0 or a GMP_E* code
 bool runtime_started();
+int runtime_shutdown(int64_t timeout_ns);
+void main_done(MainWait* mw);     // the main goroutine returned
+void goroutine_ended();           // a user goroutine exited
+void plain_thread_enter();        // a plain thread calls into the runtime (deadlock.cpp)
 
 // Goroutines (proc.cpp).
-int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc, G** out);
+int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
+            MainWait* main_wait);
 void gosched();               // yield to the back of the global queue
 void goexit();                // end the running G
 void mcall(McallFn fn);       // switch to g0 and run fn(g) there
+G* gosched_m(G* g);
+G* goexit0(G* g);
+void* mstart(void* arg);      // an M's thread body
+
+// tls.cpp
 G* current_g();               // the running G, or null on g0 / a plain thread
 M* current_m();               // the calling thread's M, or null on a plain thread
+void set_current_m(M* m);     // bind the calling thread to m (mstart)
+
+// Parking (park.cpp).
+void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason);
 void ready(G* g, bool next);  // waiting -> runnable, queue it, wakep()
 
-// Scheduling (proc.cpp / idle.cpp).
+// Global run queue (proc.cpp); called with sched.lock held.
+void globrunq_put(G* g);
+void globrunq_put_batch(GQueue* batch, int32_t n);
+G* globrunq_get(P* p, int32_t max);
+void runq_put_p(P* p, G* g, bool next);  // runq_put + overflow to global; owner of p only
+
+// Idle Ps and Ms (idle.cpp).
 void wakep();
 void startm(P* p, bool spinning);
-void stopm();
+void stopm(M* m);
 void handoffp(P* p);
-void acquirep(P* p);
-P* releasep();
-void pidleput(P* p);          // guarded by sched.lock
-P* pidleget();                // guarded by sched.lock
-void globrunq_put(G* g);      // guarded by sched.lock
-void globrunq_put_batch(GQueue* batch, int32_t n);  // guarded by sched.lock
-G* globrunq_get(P* p, int32_t max);                 // guarded by sched.lock
-void runq_put_p(P* p, G* g, bool next);             // runq_put + overflow to global
+void acquirep(M* m, P* p);
+P* releasep(M* m);
+void pidleput(P* p);          // called with sched.lock held
+P* pidleget();                // called with sched.lock held
+void mexit(M* m);
+
+// LockOSThread (lockosthread.cpp).
+void stoplockedm(M* m);
+void startlockedm(M* m, G* g);
+int lock_os_thread();
+int unlock_os_thread();
+
+// Stop-the-world and GOMAXPROCS (stw.cpp).
+void gcstopm(M* m);
+int set_maxprocs(int n);      // gmp_maxprocs(n > 0)
+void procresize_initial(int32_t n);  // start-up
+
+// Free Gs (gfree.cpp).
+G* gfget(P* p, size_t stack_size);
+void gfput(P* p, G* g);
+void gfpurge(P* p);
 
 // Deadlock detection (deadlock.cpp); called with sched.lock held.
 void check_dead();

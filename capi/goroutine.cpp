@@ -1,0 +1,76 @@
+// goroutine.cpp -- gmp_go, gmp_go_ex, gmp_yield, gmp_exit, gmp_goid,
+// gmp_num_goroutine, gmp_lock_os_thread, gmp_unlock_os_thread,
+// gmp_preempt_point.
+#include <sched.h>
+
+#include "capi_guard.hpp"
+
+using namespace gmprt;
+
+namespace {
+
+// The first version of gmp_go_opts_t (struct_size, stack_size, name).
+constexpr size_t kGoOptsV1Size = 3 * sizeof(void*);
+constexpr size_t kStructSizeMax = 4096;
+
+int go(gmp_fn fn, void* arg, const gmp_go_opts_t* opts, uintptr_t pc) {
+  if (!fn) return GMP_EINVAL;
+  size_t stack_size = kDefaultStackSize;
+  const char* name = nullptr;
+  if (opts) {
+    if (opts->struct_size < kGoOptsV1Size || opts->struct_size > kStructSizeMax) return GMP_EINVAL;
+    if (opts->stack_size) {
+      if (opts->stack_size < GMP_STACK_MIN || opts->stack_size > GMP_STACK_MAX) return GMP_EINVAL;
+      stack_size = (opts->stack_size + kPageSize - 1) & ~(kPageSize - 1);
+    }
+    name = opts->name;
+  }
+  int rc = api_enter();
+  if (rc) return rc;
+  return newproc(fn, arg, stack_size, name, pc, nullptr);
+}
+
+}  // namespace
+
+extern "C" GMP_API int gmp_go(gmp_fn fn, void* arg) noexcept {
+  return go(fn, arg, nullptr, uintptr_t(__builtin_return_address(0)));
+}
+
+extern "C" GMP_API int gmp_go_ex(gmp_fn fn, void* arg, const gmp_go_opts_t* opts) noexcept {
+  return go(fn, arg, opts, uintptr_t(__builtin_return_address(0)));
+}
+
+extern "C" GMP_API void gmp_yield(void) noexcept {
+  if (current_g())
+    gosched();
+  else
+    sched_yield();
+}
+
+extern "C" GMP_API void gmp_exit(void) noexcept {
+  if (current_g()) goexit();
+}
+
+extern "C" GMP_API uint64_t gmp_goid(void) noexcept {
+  G* g = current_g();
+  return g ? g->goid : 0;
+}
+
+extern "C" GMP_API int gmp_num_goroutine(void) noexcept {
+  // Relaxed: a snapshot of a counter.
+  return sched.ngoroutines.load(std::memory_order_relaxed);
+}
+
+extern "C" GMP_API int gmp_lock_os_thread(void) noexcept { return lock_os_thread(); }
+
+extern "C" GMP_API int gmp_unlock_os_thread(void) noexcept { return unlock_os_thread(); }
+
+extern "C" GMP_API void gmp_preempt_point(void) noexcept {
+  G* g = current_g();
+  if (!g) return;
+  // Relaxed: requests are hints; the yield synchronises through the run queue.
+  if (g->preempt.load(std::memory_order_relaxed) || sched.gcwaiting.load(std::memory_order_relaxed)) {
+    g->preempt.store(false, std::memory_order_relaxed);
+    gosched();
+  }
+}

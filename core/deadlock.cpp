@@ -1,0 +1,125 @@
+// deadlock.cpp -- check_dead: "all goroutines are asleep - deadlock!" (Go's
+// checkdead), and the plain-thread accounting it depends on.
+//
+// The verdict, while gmp_main waits (sched.main_wait set): no M is running
+// (every M counted is idle or a locked M waiting for its G), no goroutine is
+// runnable, running or in a system call, no timer is pending, no descriptor
+// waiter exists, and no plain thread that has called into the runtime is
+// still alive and not itself blocked in a call only a goroutine can end.
+// Then nothing can ever wake a goroutine: print the report, make gmp_main
+// return GMP_EDEADLOCK and leave the goroutines blocked.
+//
+// Plain threads. The first runtime call of a thread that is not an M
+// registers it (sched.nplain) with a pthread key whose destructor
+// unregisters it when the thread exits, and re-runs check_dead, since the
+// last possible waker may just have gone. Registration carries the runtime's
+// generation so a thread registered before a gmp_shutdown does not
+// unregister from the next run.
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../capi/include/gmprt.h"
+#include "sched.hpp"
+
+namespace gmprt {
+
+namespace {
+
+pthread_key_t plain_key;
+pthread_once_t plain_key_once = PTHREAD_ONCE_INIT;
+// Incremented by every shutdown (under sched.lock); 0 is never a generation.
+uint64_t generation = 1;
+__attribute__((tls_model("initial-exec"))) thread_local uint64_t plain_generation = 0;
+
+void plain_thread_exit(void* value) {
+  uint64_t gen = reinterpret_cast<uintptr_t>(value);
+  LockGuard guard(sched.lock);
+  if (gen != generation) return;
+  sched.nplain--;
+  check_dead();
+}
+
+void plain_key_create() { pthread_key_create(&plain_key, plain_thread_exit); }
+
+// write_all: best-effort write of a report line.
+void write_all(const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= size_t(w);
+  }
+}
+
+// report_deadlock: the message and one line per user goroutine. Called with
+// sched.lock and sched.allg_lock held.
+void report_deadlock() {
+  static const char head[] = "gmp: all goroutines are asleep - deadlock!\n\n";
+  write_all(head, sizeof head - 1);
+  for (size_t i = 0; i < sched.nallg; i++) {
+    G* g = sched.allg[i];
+    if (g->system || g->status.load(std::memory_order_relaxed) == GStatus::dead) continue;
+    char line[160];
+    int n = snprintf(line, sizeof line, "goroutine %llu [%s]%s%s\n", (unsigned long long)g->goid,
+                     wait_reason_string(g->waitreason), g->name[0] ? ": " : "", g->name);
+    if (n > 0) write_all(line, size_t(n) < sizeof line ? size_t(n) : sizeof line - 1);
+  }
+}
+
+// all_asleep: no user goroutine can run by itself. Called with sched.lock
+// held; takes allg_lock.
+bool all_asleep() {
+  bool any = false;
+  for (size_t i = 0; i < sched.nallg; i++) {
+    G* g = sched.allg[i];
+    // Relaxed: with no M running, statuses are not changing under us except
+    // through wakers, which are exactly what the other conditions exclude.
+    GStatus s = g->status.load(std::memory_order_relaxed);
+    if (g->system || s == GStatus::dead || s == GStatus::idle) continue;
+    if (s != GStatus::waiting) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+uint64_t runtime_generation() { return generation; }
+
+void next_runtime_generation() { generation++; }
+
+// plain_thread_enter: register the calling thread if it is a plain thread
+// seen for the first time in this runtime generation.
+void plain_thread_enter() {
+  if (plain_generation == generation || current_m()) return;
+  pthread_once(&plain_key_once, plain_key_create);
+  LockGuard guard(sched.lock);
+  plain_generation = generation;
+  sched.nplain++;
+  pthread_setspecific(plain_key, reinterpret_cast<void*>(uintptr_t(generation)));
+}
+
+void check_dead() {
+  MainWait* mw = sched.main_wait;
+  if (!mw) return;
+  int32_t running = sched.mcount - sched.nmidle - sched.nmidlelocked;
+  if (running > 0) return;
+  if (sched.nplain - sched.nplain_blocked > 0) return;
+  if (sched.runqsize.load(std::memory_order_relaxed) != 0) return;
+  LockGuard guard(sched.allg_lock);
+  if (!all_asleep()) return;
+  report_deadlock();
+  // The main goroutine stays blocked; should it ever finish, it must not
+  // signal a gmp_main that has returned.
+  for (size_t i = 0; i < sched.nallg; i++)
+    if (sched.allg[i]->main_wait == mw) sched.allg[i]->main_wait = nullptr;
+  sched.main_wait = nullptr;
+  mw->result = GMP_EDEADLOCK;
+  // Release: the result is visible to the waiter's Acquire load. The waiter
+  // re-takes sched.lock before returning, so mw outlives the wake below.
+  mw->done.store(1, std::memory_order_release);
+  futex_wake(&mw->done, 1);
+}
+
+}  // namespace gmprt

@@ -1,0 +1,230 @@
+// idle.cpp -- idle Ps and Ms: who runs, who sleeps, who is woken (Go's
+// wakep, startm, stopm, handoffp, acquirep, releasep, pidleput/get,
+// mput/mget, newm, mexit).
+//
+// sched.pidle and sched.midle are LIFO lists under sched.lock. npidle and
+// nmspinning are atomics so that wakep can decide without the lock whether
+// anybody needs waking (see the parking invariant at the top of proc.cpp).
+//
+// What blocks what: stopm blocks the M on its park note (never a G: it runs
+// on g0); startm never blocks (it creates a thread or wakes one).
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <new>
+
+#include "fatal.hpp"
+#include "sched.hpp"
+#include "stack.hpp"
+
+namespace gmprt {
+
+// ---------------------------------------------------------------------------
+// Ps.
+
+// acquirep: m takes p (status idle -> running).
+void acquirep(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  // Relaxed: ownership of p was transferred under sched.lock or by a note
+  // (both synchronise); thieves read status only as a hint.
+  p->status.store(PStatus::running, std::memory_order_relaxed);
+}
+
+// releasep: m gives up its P (running -> idle); the caller puts it somewhere.
+P* releasep(M* m) {
+  P* p = m->p;
+  p->m = nullptr;
+  m->p = nullptr;
+  p->status.store(PStatus::idle, std::memory_order_relaxed);  // relaxed: as in acquirep
+  return p;
+}
+
+// pidleput: p joins the idle list. Called with sched.lock held.
+void pidleput(P* p) {
+  p->status.store(PStatus::idle, std::memory_order_relaxed);  // relaxed: under sched.lock
+  p->link = sched.pidle;
+  sched.pidle = p;
+  // seq_cst: the new count is ordered before the caller's later loads of
+  // the run queues (parking protocol, proc.cpp).
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+// pidleget: take an idle P, or null. Called with sched.lock held.
+P* pidleget() {
+  P* p = sched.pidle;
+  if (!p) return nullptr;
+  sched.pidle = p->link;
+  p->link = nullptr;
+  sched.npidle.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as in pidleput
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// Ms.
+
+namespace {
+
+// mput: m joins the idle list. Called with sched.lock held.
+void mput(M* m) {
+  m->schedlink = sched.midle;
+  sched.midle = m;
+  sched.nmidle++;
+  check_dead();
+}
+
+// mget: take an idle M, or null. Called with sched.lock held.
+M* mget() {
+  M* m = sched.midle;
+  if (m) {
+    sched.midle = m->schedlink;
+    m->schedlink = nullptr;
+    sched.nmidle--;
+  }
+  return m;
+}
+
+// newm_locked: allocate an M and count it. Called with sched.lock held;
+// the caller starts its thread (newm_start) after dropping the lock.
+M* newm_locked() {
+  void* mem = calloc(1, sizeof(M));
+  if (!mem) fatal("out of memory allocating a thread");
+  M* m = new (mem) M();
+  m->id = sched.mnext++;
+  m->alllink = sched.allm;
+  sched.allm = m;
+  sched.mcount++;
+  return m;
+}
+
+void newm_start(M* m) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  int err = pthread_create(&m->thread, &attr, mstart, m);
+  pthread_attr_destroy(&attr);
+  if (err != 0) fatal("failed to create a new OS thread (have %d; errno=%d)", sched.mcount, err);
+}
+
+}  // namespace
+
+// startm: run p (or an idle P when p is null) on an idle or new M. spinning:
+// the M starts out spinning (the caller has already counted it in
+// nmspinning; undone here when there is no P or no thread to be had).
+void startm(P* p, bool spinning) {
+  sched.lock.lock();
+  if (!p) {
+    p = pidleget();
+    if (!p) {
+      sched.lock.unlock();
+      // seq_cst: parking protocol (the counted spinner does not exist).
+      if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  M* m = mget();
+  if (!m) {
+    if (sched.mcount >= sched.maxmcount) {
+      if (spinning) {
+        // An extra searcher is optional: the running Ms will find the work.
+        pidleput(p);
+        sched.lock.unlock();
+        sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as above
+        return;
+      }
+      int max = sched.maxmcount;
+      sched.lock.unlock();
+      fatal("program exceeds %d-thread limit", max);
+    }
+    m = newm_locked();
+    m->spinning = spinning;
+    m->nextp = p;
+    sched.lock.unlock();
+    newm_start(m);
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  sched.lock.unlock();
+  note_wakeup(&m->park);  // Release: publishes nextp and spinning
+}
+
+// wakep: start a spinning M if there is an idle P and nobody is spinning.
+// Called after making a G runnable.
+void wakep() {
+  // seq_cst loads: the caller's store of the new work comes before them in
+  // the single total order (parking protocol, proc.cpp).
+  if (sched.npidle.load(std::memory_order_seq_cst) == 0) return;
+  if (sched.nmspinning.load(std::memory_order_seq_cst) != 0) return;
+  int32_t zero = 0;
+  if (!sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) return;
+  startm(nullptr, true);
+}
+
+// stopm: m has no work and no P: sleep until startm hands it one. Returns
+// with m->p set, or with m->exiting set (shutdown).
+void stopm(M* m) {
+  sched.lock.lock();
+  if (sched.stopping) {
+    sched.lock.unlock();
+    m->exiting = true;
+    return;
+  }
+  mput(m);
+  sched.lock.unlock();
+  note_sleep(&m->park);
+  note_clear(&m->park);
+  if (m->exiting) return;
+  P* p = m->nextp;
+  m->nextp = nullptr;
+  acquirep(m, p);
+}
+
+// handoffp: p's M is leaving it (blocking, locked, exiting). Start an M for it
+// when it has work, or when nobody else is looking for work; otherwise park
+// it on the idle list. The conditions here and in find_runnable must agree.
+void handoffp(P* p) {
+  if (!runq_empty(&p->runq) || sched.runqsize.load(std::memory_order_relaxed) != 0) {
+    startm(p, false);
+    return;
+  }
+  int32_t zero = 0;
+  if (sched.nmspinning.load(std::memory_order_relaxed) + sched.npidle.load(std::memory_order_relaxed) == 0 &&
+      sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
+    startm(p, true);
+    return;
+  }
+  sched.lock.lock();
+  // Relaxed: re-read under sched.lock, which stop_the_world holds to set it.
+  if (sched.gcwaiting.load(std::memory_order_relaxed)) {
+    p->status.store(PStatus::gcstop, std::memory_order_relaxed);
+    if (--sched.stopwait == 0) note_wakeup(&sched.stopnote);
+    sched.lock.unlock();
+    return;
+  }
+  if (sched.runqsize.load(std::memory_order_relaxed) != 0) {
+    sched.lock.unlock();
+    startm(p, false);
+    return;
+  }
+  pidleput(p);
+  sched.lock.unlock();
+}
+
+// mexit: m leaves the scheduler for good (a locked goroutine exited on it, or
+// shutdown). Its thread returns right after; gmp_shutdown joins it.
+void mexit(M* m) {
+  if (m->p) handoffp(releasep(m));
+  stack_thread_fini();
+  sched.lock.lock();
+  sched.mcount--;
+  if (m->locked_ext || m->lockedg) sched.nmlocked--;
+  m->lockedg = nullptr;
+  m->locked_ext = 0;
+  // Release: gmp_shutdown's Acquire load sees everything the M did.
+  m->dead.store(true, std::memory_order_release);
+  check_dead();
+  sched.lock.unlock();
+  set_current_m(nullptr);
+}
+
+}  // namespace gmprt

@@ -1,0 +1,439 @@
+// proc.cpp -- the goroutine scheduler: creating goroutines, the scheduling
+// loop, finding work, and switching (Go's proc.go).
+//
+// The model. G is a goroutine, M an OS thread, P a processor: the right to
+// run goroutines. There are exactly gomaxprocs Ps; an M must hold one to run
+// a G. Each P has a local run queue (runnext + a lock-free ring, runq.cpp);
+// behind them is the global run queue under sched.lock. Idle Ps and idle Ms
+// sit on lists under sched.lock (idle.cpp).
+//
+// Switching. Scheduler code runs on g0, the M's own thread stack, never on a
+// goroutine's stack. A goroutine enters the scheduler through mcall(fn): it
+// saves its context and switches to g0, where fn(g) runs (park_m, gosched_m,
+// goexit0). fn returns the G to run next (the same one, to resume it at once)
+// or null, and the M goes back to schedule_one. So every switch between two
+// goroutines is G -> g0 -> G', and g0's loop is flat: it never recurses.
+//
+// Worker thread parking and unparking (the invariant of Go's proc.go).
+// We must not leave a P idle while there is runnable work, and we must not
+// wake more threads than useful. An M is "spinning" when it has a P and is
+// looking for work (sched.nmspinning counts them). Whoever makes a G
+// runnable calls wakep(), which starts a spinning M only if there is an idle
+// P and no M is spinning already. A spinning M that finds work stops
+// spinning and calls wakep() again (resetspinning), so another M takes over
+// the search. A spinning M that finds nothing gives its P back, decrements
+// nmspinning and then looks at every run queue once more before sleeping.
+// Both sides order their write before their read with sequentially
+// consistent atomics (a submitter stores the work then loads nmspinning; the
+// last spinner stores nmspinning then loads the queues), so one of them
+// always sees the other: no work is stranded with an idle P.
+//
+// Rejected: running the gmp_main caller's thread as an M (Go's m0). A library
+// must return from gmp_main on the caller's thread and must not run other
+// goroutines on a host thread, so the caller waits on a futex instead and
+// every M is a thread the runtime created.
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../capi/include/gmprt.h"
+#include "env.hpp"
+#include "fatal.hpp"
+#include "rand.hpp"
+#include "sched.hpp"
+
+namespace gmprt {
+
+Sched sched;
+P* allp[kMaxProcs];
+std::atomic<int32_t> gomaxprocs{0};
+
+// ---------------------------------------------------------------------------
+// Global run queue. Called with sched.lock held.
+
+void globrunq_put(G* g) {
+  sched.runq.push_back(g);
+  // seq_cst: the store of the new size is ordered before the submitter's
+  // load of nmspinning in wakep (see the parking invariant above).
+  sched.runqsize.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void globrunq_put_batch(GQueue* batch, int32_t n) {
+  sched.runq.push_back_all(*batch);
+  sched.runqsize.fetch_add(n, std::memory_order_seq_cst);  // as in globrunq_put
+}
+
+// globrunq_get: take a fair share of the global queue for p: one G to return,
+// the rest onto p's local ring (Go's globrunqget). max 0 means no limit
+// beyond half the ring.
+G* globrunq_get(P* p, int32_t max) {
+  int32_t size = sched.runqsize.load(std::memory_order_relaxed);  // guarded by lock
+  if (size == 0) return nullptr;
+  int32_t n = size / gomaxprocs.load(std::memory_order_relaxed) + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > int32_t(kRunqSize / 2)) n = int32_t(kRunqSize / 2);
+  // Relaxed: the size is guarded by sched.lock; lock-free readers take a hint.
+  sched.runqsize.fetch_sub(n, std::memory_order_relaxed);
+  G* g = sched.runq.pop();
+  for (n--; n > 0; n--) {
+    G* g1 = sched.runq.pop();
+    GQueue overflow;
+    // The ring had room for half of it at most; an overflow cannot happen
+    // with the local queue owned by us and n <= kRunqSize/2, but handle it.
+    if (runq_put(&p->runq, g1, false, &overflow)) {
+      int32_t k = 0;
+      for (G* x = overflow.head; x; x = schedlink(x)) k++;
+      globrunq_put_batch(&overflow, k);
+    }
+  }
+  return g;
+}
+
+// runq_put_p: put g on p's local queue; an overflow batch goes to the global
+// queue. Executed only by the owner of p.
+void runq_put_p(P* p, G* g, bool next) {
+  GQueue overflow;
+  if (!runq_put(&p->runq, g, next, &overflow)) return;
+  int32_t n = 0;
+  for (G* x = overflow.head; x; x = schedlink(x)) n++;
+  LockGuard guard(sched.lock);
+  globrunq_put_batch(&overflow, n);
+}
+
+// ---------------------------------------------------------------------------
+// Creating goroutines (newproc).
+
+namespace {
+
+// goroutine_entry: the first frame of every goroutine.
+void goroutine_entry(void* arg) {
+  fiber_started();
+  G* g = static_cast<G*>(arg);
+  g->fn(g->arg);
+  goexit();
+}
+
+// next_goid: a fresh goroutine id; from p's cached batch when there is a P.
+uint64_t next_goid(P* p) {
+  if (!p) {
+    // Relaxed: ids need only be unique; nothing is published through them.
+    return sched.goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  if (p->goidcache == p->goidcacheend) {
+    uint64_t end = sched.goidgen.fetch_add(kGoidCacheBatch, std::memory_order_relaxed) +
+                   kGoidCacheBatch;  // relaxed, as above
+    p->goidcache = end - kGoidCacheBatch + 1;
+    p->goidcacheend = end + 1;
+  }
+  return p->goidcache++;
+}
+
+}  // namespace
+
+// newproc: create a goroutine running fn(arg) and queue it (Go's newproc1).
+// Callable from a goroutine (the G goes to the caller P's runnext) or from
+// any thread (the global queue). Returns 0 or GMP_ENOMEM; *out receives the
+// G when out is not null (before it can run, set main_wait through it).
+int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
+            MainWait* main_wait) {
+  M* m = current_m();
+  P* p = m ? m->p : nullptr;
+  G* g = gfget(p, stack_size);
+  if (!g) return GMP_ENOMEM;
+  g->fn = fn;
+  g->arg = arg;
+  g->gopc = pc;
+  g->m = nullptr;
+  g->lockedm = nullptr;
+  g->waiting = nullptr;
+  g->main_wait = main_wait;
+  g->waitreason = WaitReason::none;
+  g->system = false;
+  g->name[0] = 0;
+  if (name) {
+    strncpy(g->name, name, kNameMax - 1);
+    g->name[kNameMax - 1] = 0;
+  }
+  // Relaxed: the G is private until the run queue publishes it.
+  g->wake_token.store(0, std::memory_order_relaxed);
+  g->preempt.store(false, std::memory_order_relaxed);
+  fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
+  g->goid = next_goid(p);
+  // Relaxed: counters; gmp_num_goroutine and shutdown read them as values.
+  sched.ngoroutines.fetch_add(1, std::memory_order_relaxed);
+  sched.ncreated.fetch_add(1, std::memory_order_relaxed);
+  // Relaxed: the run queue's Release publication orders this store.
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (p) {
+    runq_put_p(p, g, true);
+  } else {
+    LockGuard guard(sched.lock);
+    globrunq_put(g);
+  }
+  wakep();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Switching: mcall, execute.
+
+// mcall: switch from the running goroutine to its M's g0 and run fn(g)
+// there. Returns when the goroutine is resumed, possibly on another M.
+void mcall(McallFn fn) {
+  M* m = current_m();
+  G* g = m->curg;
+  m->mcall_fn = fn;
+  fiber_switch(&g->fiber, &m->g0, fn == goexit0);
+}
+
+namespace {
+
+// execute: run g on m until it switches back to g0 (Go's execute + gogo).
+// Runs on g0. inherit: g came from runnext and keeps the current time slice.
+void execute(M* m, G* g, bool inherit) {
+  P* p = m->p;
+  m->curg = g;
+  g->m = m;
+  // Relaxed: g is owned by this M (taken from a run queue with Acquire).
+  g->status.store(GStatus::running, std::memory_order_relaxed);
+  if (!inherit) p->schedtick++;
+  // Relaxed: a statistic, written only by the owner of p.
+  p->nswitch.store(p->nswitch.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  fiber_switch(&m->g0, &g->fiber, false);
+  m->curg = nullptr;
+}
+
+// run: execute g, then whatever the mcall functions hand back, until one
+// returns null.
+void run(M* m, G* g, bool inherit) {
+  while (g) {
+    execute(m, g, inherit);
+    McallFn fn = m->mcall_fn;
+    m->mcall_fn = nullptr;
+    g = fn(g);
+    inherit = true;
+  }
+}
+
+// gcd for the coprime steal stride.
+uint32_t gcd(uint32_t a, uint32_t b) {
+  while (b) {
+    uint32_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+// steal_work: try to take Gs from other Ps (Go's stealWork): kStealTries
+// rounds over all Ps in a random order (random start, random coprime
+// stride); runnext only in the last round. Runs on g0 with p held.
+G* steal_work(P* p) {
+  uint32_t n = uint32_t(gomaxprocs.load(std::memory_order_relaxed));
+  if (n <= 1) return nullptr;
+  for (int i = 0; i < kStealTries; i++) {
+    bool last = i == kStealTries - 1;
+    uint32_t pos = fastrandn(n);
+    uint32_t inc;
+    do inc = 1 + fastrandn(n - 1); while (gcd(inc, n) != 1);
+    for (uint32_t k = 0; k < n; k++, pos = (pos + inc) % n) {
+      // Relaxed: a hint; gcstopm synchronises through sched.lock.
+      if (sched.gcwaiting.load(std::memory_order_relaxed)) return nullptr;
+      P* victim = allp[pos];
+      if (!victim || victim == p) continue;
+      if (!last && runq_empty(&victim->runq)) continue;
+      // Relaxed: deciding whether to pause; any value is safe.
+      bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
+      if (G* g = runq_steal(&p->runq, &victim->runq, last, running)) {
+        // Relaxed: a statistic written only by p's owner.
+        p->nsteal.store(p->nsteal.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return g;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// check_runqs_nop: after dropping its P and its spinning status, look at every
+// queue once more (the other half of the parking protocol). Returns an idle
+// P to take when some queue has work.
+P* check_runqs_nop() {
+  bool work = sched.runqsize.load(std::memory_order_seq_cst) != 0;  // seq_cst: see header
+  int32_t n = gomaxprocs.load(std::memory_order_relaxed);
+  for (int32_t i = 0; !work && i < n; i++) {
+    P* p = allp[i];
+    if (p && !runq_empty(&p->runq)) work = true;
+  }
+  if (!work) return nullptr;
+  LockGuard guard(sched.lock);
+  return pidleget();
+}
+
+// find_runnable: find a G to run, blocking until there is one (Go's
+// findrunnable). Runs on g0 with m->p held; returns with a P held, or null
+// when the M must exit (shutdown).
+G* find_runnable(M* m, bool* inherit) {
+  for (;;) {
+    if (m->exiting) return nullptr;
+    // Relaxed: a hint; gcstopm re-checks under sched.lock.
+    if (sched.gcwaiting.load(std::memory_order_relaxed)) {
+      gcstopm(m);
+      continue;
+    }
+    P* p = m->p;
+    if (G* g = runq_get(&p->runq, inherit)) return g;
+    *inherit = false;
+    if (sched.runqsize.load(std::memory_order_relaxed) != 0) {  // relaxed: a hint
+      LockGuard guard(sched.lock);
+      if (G* g = globrunq_get(p, 0)) return g;
+    }
+    // Steal only if this M already spins or fewer than half the busy Ps
+    // have a spinning M (otherwise the search costs more than it finds).
+    int32_t busy = gomaxprocs.load(std::memory_order_relaxed) -
+                   sched.npidle.load(std::memory_order_relaxed);
+    if (m->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
+      if (!m->spinning) {
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+      }
+      if (G* g = steal_work(p)) return g;
+    }
+    // Nothing found: give the P back.
+    {
+      LockGuard guard(sched.lock);
+      if (sched.gcwaiting.load(std::memory_order_relaxed)) continue;
+      if (G* g = globrunq_get(p, 0)) return g;
+      releasep(m);
+      pidleput(p);
+    }
+    if (m->spinning) {
+      m->spinning = false;
+      // seq_cst: store the decrement, then load the queues (parking protocol).
+      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      if (P* p2 = check_runqs_nop()) {
+        acquirep(m, p2);
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        continue;
+      }
+    }
+    stopm(m);
+  }
+}
+
+// resetspinning: this spinning M found work; stop spinning and, if it was the
+// last spinner, wake another M to look for the rest.
+void resetspinning(M* m) {
+  m->spinning = false;
+  sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+  wakep();
+}
+
+// schedule_one: one round of Go's schedule(): pick the next G for m.
+// Returns null when m must exit.
+G* schedule_one(M* m, bool* inherit) {
+  for (;;) {
+    if (m->exiting) return nullptr;
+    if (m->lockedg) {
+      // Our locked G is not running: give the P away and wait for it.
+      stoplockedm(m);
+      if (m->exiting) return nullptr;
+      *inherit = false;
+      return m->lockedg;
+    }
+    // Relaxed: a hint; gcstopm re-checks under sched.lock.
+    if (sched.gcwaiting.load(std::memory_order_relaxed)) {
+      gcstopm(m);
+      continue;
+    }
+    P* p = m->p;
+    G* g = nullptr;
+    *inherit = false;
+    // Fairness: now and then take from the global queue first.
+    if (p->schedtick % kGlobalRunqTick == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
+      LockGuard guard(sched.lock);
+      g = globrunq_get(p, 1);
+    }
+    if (!g) g = runq_get(&p->runq, inherit);
+    if (!g) g = find_runnable(m, inherit);
+    if (!g) return nullptr;
+    if (m->spinning) resetspinning(m);
+    if (g->lockedm && g->lockedm != m) {
+      // g may run only on its own M: hand it our P and sleep.
+      startlockedm(m, g);
+      continue;
+    }
+    return g;
+  }
+}
+
+}  // namespace
+
+// mstart: the body of every M's thread.
+void* mstart(void* arg) {
+  M* m = static_cast<M*>(arg);
+  set_current_m(m);
+  m->tid = pid_t(syscall(SYS_gettid));
+  fiber_init_thread(&m->g0);
+  stack_thread_init();
+  if (m->nextp) {
+    P* p = m->nextp;
+    m->nextp = nullptr;
+    acquirep(m, p);
+  }
+  bool inherit = false;
+  while (G* g = schedule_one(m, &inherit)) run(m, g, inherit);
+  mexit(m);
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Leaving and yielding.
+
+// gosched_m: put g on the global queue and schedule (Go's goschedImpl).
+G* gosched_m(G* g) {
+  // Relaxed: the global queue's lock publishes g.
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  LockGuard guard(sched.lock);
+  globrunq_put(g);
+  return nullptr;
+}
+
+void gosched() { mcall(gosched_m); }
+
+// goexit0: g has finished (returned or called gmp_exit). Runs on g0.
+G* goexit0(G* g) {
+  M* m = current_m();
+  P* p = m->p;
+  bool locked = g->lockedm != nullptr;
+  MainWait* mw = g->main_wait;
+  bool system = g->system;
+  g->main_wait = nullptr;
+  g->m = nullptr;
+  g->lockedm = nullptr;
+  g->fn = nullptr;
+  g->arg = nullptr;
+  g->waitreason = WaitReason::none;
+  // Relaxed: the free list is owner-only; reuse goes through newproc.
+  g->status.store(GStatus::dead, std::memory_order_relaxed);
+  gfput(p, g);
+  if (mw) main_done(mw);
+  if (!system) goroutine_ended();
+  if (locked) {
+    // The goroutine may have left its thread in an unusual state (that is
+    // why people lock threads): the thread exits with it (mexit clears the
+    // lock and its count).
+    m->exiting = true;
+  }
+  return nullptr;
+}
+
+void goexit() {
+  mcall(goexit0);
+  fatal("goexit0 returned");
+}
+
+}  // namespace gmprt

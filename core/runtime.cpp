@@ -1,0 +1,189 @@
+// runtime.cpp -- the runtime's life: lazy start (Go's schedinit), gmp_main's
+// wait for the main goroutine, and shutdown.
+//
+// Start-up is lazy and idempotent: the first call that needs the runtime
+// reads the environment, installs the stack-overflow handler and creates the
+// Ps (all idle: no M exists until the first goroutine needs one).
+//
+// Shutdown protocol (no other runtime call may run concurrently):
+//  1. Wait, up to the timeout, for the live goroutine count to reach zero
+//     (goroutine_ended wakes the waiter); otherwise GMP_EBUSY, nothing
+//     changed.
+//  2. Under sched.lock set stopping and wake every idle M; Ms that are still
+//     looking for work reach stopm, see stopping and leave (mexit).
+//  3. Join every M's thread, then free Ms, Gs, Ps and stacks.
+//  4. Reset the scheduler state, keeping only the goroutine id counter (ids
+//     are never reused) and the thread limit, and bump the generation so
+//     plain threads register anew.
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <new>
+
+#include "../capi/include/gmprt.h"
+#include "env.hpp"
+#include "sched.hpp"
+#include "stack.hpp"
+
+namespace gmprt {
+
+uint64_t runtime_generation();
+void next_runtime_generation();
+
+namespace {
+
+pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
+std::atomic<bool> started{false};
+
+// wait_goroutines_gone: step 1 of shutdown; true when none remain.
+bool wait_goroutines_gone(int64_t timeout_ns) {
+  int64_t deadline = timeout_ns < 0 ? INT64_MAX : nanotime() + timeout_ns;
+  sched.shutdown_waiting.store(true, std::memory_order_seq_cst);  // seq_cst: Dekker with goroutine_ended
+  bool gone = false;
+  for (;;) {
+    uint32_t seen = sched.goroutines_gone.load(std::memory_order_seq_cst);
+    if (sched.ngoroutines.load(std::memory_order_seq_cst) == 0) {
+      gone = true;
+      break;
+    }
+    int64_t left = deadline - nanotime();
+    if (left <= 0) break;
+    futex_wait(&sched.goroutines_gone, seen, left > 10000000 ? 10000000 : left);
+  }
+  sched.shutdown_waiting.store(false, std::memory_order_relaxed);
+  return gone;
+}
+
+// stop_all_ms: steps 2 and 3 (joining).
+void stop_all_ms() {
+  sched.lock.lock();
+  sched.stopping = true;
+  while (sched.midle) {
+    M* m = sched.midle;
+    sched.midle = m->schedlink;
+    sched.nmidle--;
+    m->exiting = true;
+    note_wakeup(&m->park);
+  }
+  M* all = sched.allm;
+  sched.lock.unlock();
+  for (M* m = all; m; m = m->alllink) pthread_join(m->thread, nullptr);
+}
+
+// free_everything: step 3 (freeing) and 4.
+void free_everything() {
+  for (M* m = sched.allm; m;) {
+    M* next = m->alllink;
+    m->~M();
+    free(m);
+    m = next;
+  }
+  for (size_t i = 0; i < sched.nallg; i++) {
+    G* g = sched.allg[i];
+    fiber_destroy(&g->fiber);
+    g->~G();
+    free(g);
+  }
+  free(sched.allg);
+  for (int i = 0; i < kMaxProcs; i++) {
+    if (!allp[i]) continue;
+    allp[i]->~P();
+    free(allp[i]);
+    allp[i] = nullptr;
+  }
+  stack_release_all();
+  uint64_t goidgen = sched.goidgen.load(std::memory_order_relaxed);
+  int32_t maxmcount = sched.maxmcount;
+  int64_t mnext = sched.mnext;
+  sched.~Sched();
+  new (&sched) Sched();
+  sched.goidgen.store(goidgen, std::memory_order_relaxed);
+  sched.maxmcount = maxmcount;
+  sched.mnext = mnext;
+  gomaxprocs.store(0, std::memory_order_relaxed);
+  next_runtime_generation();
+}
+
+}  // namespace
+
+bool runtime_started() {
+  // Acquire: pairs with the Release store in runtime_start, so a caller that
+  // sees true also sees the Ps.
+  return started.load(std::memory_order_acquire);
+}
+
+int runtime_start() {
+  if (runtime_started()) return 0;
+  pthread_mutex_lock(&start_mu);
+  if (!started.load(std::memory_order_relaxed)) {
+    int n = env_read();
+    stack_install_overflow_handler();
+    procresize_initial(n);
+    started.store(true, std::memory_order_release);  // Release: see runtime_started
+  }
+  pthread_mutex_unlock(&start_mu);
+  return 0;
+}
+
+int runtime_shutdown(int64_t timeout_ns) {
+  if (!runtime_started()) return 0;
+  if (current_m()) return GMP_EBUSY;  // a goroutine, or g0 code, cannot stop its own thread
+  pthread_mutex_lock(&start_mu);
+  int rc = 0;
+  if (!wait_goroutines_gone(timeout_ns)) {
+    rc = GMP_EBUSY;
+  } else {
+    stop_all_ms();
+    free_everything();
+    started.store(false, std::memory_order_release);  // Release: as in runtime_start
+  }
+  pthread_mutex_unlock(&start_mu);
+  return rc;
+}
+
+// run_main: gmp_main's body. Called on a plain thread.
+int run_main(gmp_fn fn, void* arg) {
+  int rc = runtime_start();
+  if (rc) return rc;
+  plain_thread_enter();
+  MainWait mw;
+  sched.lock.lock();
+  sched.main_wait = &mw;
+  sched.nplain_blocked++;
+  sched.lock.unlock();
+  rc = newproc(fn, arg, kDefaultStackSize, nullptr, uintptr_t(__builtin_return_address(0)), &mw);
+  if (rc == 0) {
+    // Acquire: pairs with the Release store in main_done / check_dead.
+    while (mw.done.load(std::memory_order_acquire) == 0) futex_wait(&mw.done, 0, -1);
+    rc = mw.result;
+  }
+  sched.lock.lock();
+  if (sched.main_wait == &mw) sched.main_wait = nullptr;
+  sched.nplain_blocked--;
+  sched.lock.unlock();
+  return rc;
+}
+
+// main_done: the main goroutine returned. Runs on g0.
+void main_done(MainWait* mw) {
+  LockGuard guard(sched.lock);
+  // After a deadlock report the waiter is gone (main_wait was cleared and
+  // mw may be dead): only a current waiter is told.
+  if (sched.main_wait != mw) return;
+  sched.main_wait = nullptr;
+  mw->result = 0;
+  mw->done.store(1, std::memory_order_release);  // Release: see run_main
+  futex_wake(&mw->done, 1);
+}
+
+// goroutine_ended: a user goroutine exited; wake a shutdown waiting for zero.
+void goroutine_ended() {
+  // seq_cst: Dekker with wait_goroutines_gone (store count, load waiting).
+  if (sched.ngoroutines.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
+  if (!sched.shutdown_waiting.load(std::memory_order_seq_cst)) return;
+  sched.goroutines_gone.fetch_add(1, std::memory_order_seq_cst);
+  futex_wake(&sched.goroutines_gone, 1);
+}
+
+}  // namespace gmprt
