@@ -1,0 +1,75 @@
+/*
+ * layout_test.c -- the frozen numbers of the ABI.
+ *
+ * Every ABI-visible struct's size, alignment and member offsets, and every
+ * constant whose value is part of the ABI (error codes), pinned to the
+ * numbers programs were compiled against. A failure here means the change
+ * breaks the ABI: see docs/ABI.md before touching a number. A struct that
+ * grows by appending a member (allowed for structs that start with
+ * struct_size) gets its new size and offset added here, with the old
+ * offsets unchanged.
+ *
+ * Runs as a ctest (label abi) and prints every mismatch, not just the first.
+ * The numbers are for LP64 (x86-64, aarch64), the only ABI built so far.
+ */
+#include <gmprt.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+static int failures;
+
+static void pin(const char* what, long long got, long long want) {
+  if (got != want) {
+    printf("FAIL: %s is %lld, frozen at %lld\n", what, got, want);
+    failures++;
+  }
+}
+
+#define PIN(expr, want) pin(#expr, (long long)(expr), (want))
+
+int main(void) {
+#if UINTPTR_MAX != 0xffffffffffffffffu
+  printf("SKIP: numbers are pinned for LP64 only\n");
+  return 77;
+#else
+  /* gmp_go_opts_t (GMPRT_0.1). */
+  PIN(sizeof(gmp_go_opts_t), 24);
+  PIN(_Alignof(gmp_go_opts_t), 8);
+  PIN(offsetof(gmp_go_opts_t, struct_size), 0);
+  PIN(offsetof(gmp_go_opts_t, stack_size), 8);
+  PIN(offsetof(gmp_go_opts_t, name), 16);
+
+  /* Error codes: values never change; new ones are appended. */
+  PIN(GMP_OK, 0);
+  PIN(GMP_EINVAL, -1);
+  PIN(GMP_ENOMEM, -2);
+  PIN(GMP_ECLOSED, -3);
+  PIN(GMP_EAGAIN, -4);
+  PIN(GMP_ETIMEDOUT, -5);
+  PIN(GMP_EDEADLOCK, -6);
+  PIN(GMP_EPERM, -7);
+  PIN(GMP_EBUSY, -8);
+  PIN(GMP_ELIMIT, -9);
+
+  /* The X-macro lists exactly the codes -1 .. GMP_ERRNO_LAST_ + 1, in order. */
+  {
+    static const int codes[] = {
+#define LAYOUT_CODE_(name, value, msg) GMP_##name,
+        GMP_ERRNO_MAP(LAYOUT_CODE_)
+#undef LAYOUT_CODE_
+    };
+    size_t i, n = sizeof codes / sizeof codes[0];
+    PIN(n, -(GMP_ERRNO_LAST_ + 1));
+    for (i = 0; i < n; i++) pin("GMP_ERRNO_MAP order", codes[i], -(long long)i - 1);
+  }
+
+  if (failures != 0) {
+    printf("%d layout pin(s) broken: read docs/ABI.md\n", failures);
+    return 1;
+  }
+  printf("OK: every pinned size, offset and code holds\n");
+  return 0;
+#endif
+}
