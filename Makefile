@@ -7,7 +7,7 @@
 #
 # Variables: BUILD (build), BUILD_TYPE (RelWithDebInfo), JOBS (2),
 # PREFIX (/usr/local) and DESTDIR for install, CMAKE_ARGS (extra -D options),
-# NO_DEPS=1 to skip the Debian package check.
+# RUN_ARGS (passed to the demo), NO_DEPS=1 to skip the Debian package check.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,6 +27,7 @@ CTEST_JOBS ?= $(JOBS)
 CTEST_TIMEOUT ?= 600
 CMAKE_ARGS ?=
 NO_DEPS ?=
+RUN_ARGS ?=
 
 # Debian packages. The build and test ones are installed by every target that
 # builds; the others only by the target that needs them.
@@ -91,11 +92,11 @@ define suite
 rm -f $(1)/ctest.log && \
 $(call configure,$(1),$(2)) && \
 $(call build,$(1)) && \
-( cd $(1) && $(3) ctest --output-on-failure -j $(CTEST_JOBS) --timeout $(CTEST_TIMEOUT) ) 2>&1 \
+( cd $(1) && $(3) ctest --output-on-failure --no-tests=error -j $(CTEST_JOBS) --timeout $(CTEST_TIMEOUT) ) 2>&1 \
   | tee $(1)/ctest.log
 endef
 
-# $(call tally,DIR,LABEL): one summary fragment, e.g. "normal 57/57 passed".
+# $(call tally,DIR,LABEL): one summary fragment, e.g. "normal: 57/57 passed".
 define tally
 line=$$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' $(1)/ctest.log 2>/dev/null | tail -n 1 || true); \
 if [ -z "$$line" ]; then \
@@ -125,7 +126,7 @@ all build: deps
 run: deps
 	@$(call configure,$(BUILD),$(NORMAL_ARGS))
 	@$(call build,$(BUILD),demo)
-	./$(BUILD)/bindings/c/examples/demo
+	./$(BUILD)/bindings/c/examples/demo $(RUN_ARGS)
 
 test: deps
 	@status=0; \
