@@ -57,8 +57,8 @@ extern "C" GMP_API uint64_t gmp_goid(void) noexcept {
 }
 
 extern "C" GMP_API int gmp_num_goroutine(void) noexcept {
-  // Relaxed: a snapshot of a counter.
-  return sched.ngoroutines.load(std::memory_order_relaxed);
+  int64_t n = count_goroutines();
+  return n < 0 ? 0 : int(n);
 }
 
 extern "C" GMP_API int gmp_lock_os_thread(void) noexcept { return lock_os_thread(); }

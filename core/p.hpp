@@ -47,6 +47,10 @@ struct P {
   std::atomic<uint64_t> nsteal{0};
   std::atomic<uint64_t> npark{0};
   std::atomic<uint64_t> ncreated{0};
+  // Goroutines created minus goroutines exited on this P (may be negative);
+  // sched_goroutine_count sums them. Kept per P so that creating and ending
+  // goroutines on different CPUs shares no cache line.
+  std::atomic<int64_t> ngoroutines_delta{0};
 };
 
 }  // namespace gmprt

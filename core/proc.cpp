@@ -55,14 +55,17 @@ std::atomic<int32_t> gomaxprocs{0};
 
 void globrunq_put(G* g) {
   sched.runq.push_back(g);
-  // seq_cst: the store of the new size is ordered before the submitter's
-  // load of nmspinning in wakep (see the parking invariant above).
-  sched.runqsize.fetch_add(1, std::memory_order_seq_cst);
+  // Relaxed, no read-modify-write: the size is guarded by sched.lock, and
+  // readers without the lock only take a hint. The parking protocol for the
+  // global queue goes through the lock (check_runqs_nop).
+  sched.runqsize.store(sched.runqsize.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
 }
 
 void globrunq_put_batch(GQueue* batch, int32_t n) {
   sched.runq.push_back_all(*batch);
-  sched.runqsize.fetch_add(n, std::memory_order_seq_cst);  // as in globrunq_put
+  sched.runqsize.store(sched.runqsize.load(std::memory_order_relaxed) + n,
+                       std::memory_order_relaxed);  // relaxed: as in globrunq_put
 }
 
 // globrunq_get: take a fair share of the global queue for p: one G to return,
@@ -71,12 +74,13 @@ void globrunq_put_batch(GQueue* batch, int32_t n) {
 G* globrunq_get(P* p, int32_t max) {
   int32_t size = sched.runqsize.load(std::memory_order_relaxed);  // guarded by lock
   if (size == 0) return nullptr;
-  int32_t n = size / gomaxprocs.load(std::memory_order_relaxed) + 1;
+  int32_t procs = gomaxprocs.load(std::memory_order_relaxed);
+  int32_t n = procs == 1 ? size : size / procs + 1;
   if (n > size) n = size;
   if (max > 0 && n > max) n = max;
   if (n > int32_t(kRunqSize / 2)) n = int32_t(kRunqSize / 2);
   // Relaxed: the size is guarded by sched.lock; lock-free readers take a hint.
-  sched.runqsize.fetch_sub(n, std::memory_order_relaxed);
+  sched.runqsize.store(size - n, std::memory_order_relaxed);
   G* g = sched.runq.pop();
   for (n--; n > 0; n--) {
     G* g1 = sched.runq.pop();
@@ -162,9 +166,15 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   g->preempt.store(false, std::memory_order_relaxed);
   fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
   g->goid = next_goid(p);
-  // Relaxed: counters; gmp_num_goroutine and shutdown read them as values.
-  sched.ngoroutines.fetch_add(1, std::memory_order_relaxed);
-  sched.ncreated.fetch_add(1, std::memory_order_relaxed);
+  // Relaxed: counters read as snapshots (count_goroutines); per-P ones are
+  // written only by the owner.
+  if (p) {
+    p->ngoroutines_delta.store(p->ngoroutines_delta.load(std::memory_order_relaxed) + 1,
+                               std::memory_order_relaxed);
+    p->ncreated.store(p->ncreated.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  } else {
+    sched.ngoroutines_plain.fetch_add(1, std::memory_order_relaxed);
+  }
   // Relaxed: the run queue's Release publication orders this store.
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   if (p) {
@@ -259,16 +269,19 @@ G* steal_work(P* p) {
 
 // check_runqs_nop: after dropping its P and its spinning status, look at every
 // queue once more (the other half of the parking protocol). Returns an idle
-// P to take when some queue has work.
+// P to take when some queue has work. The global queue is checked under
+// sched.lock: a submitter's critical section is then either before ours (we
+// see its G) or after (its wakep sees our nmspinning decrement and our idle
+// P), with no reliance on store-load fences.
 P* check_runqs_nop() {
-  bool work = sched.runqsize.load(std::memory_order_seq_cst) != 0;  // seq_cst: see header
+  bool work = false;
   int32_t n = gomaxprocs.load(std::memory_order_relaxed);
   for (int32_t i = 0; !work && i < n; i++) {
     P* p = allp[i];
     if (p && !runq_empty(&p->runq)) work = true;
   }
-  if (!work) return nullptr;
   LockGuard guard(sched.lock);
+  if (!work && sched.runqsize.load(std::memory_order_relaxed) == 0) return nullptr;
   return pidleget();
 }
 
@@ -420,8 +433,9 @@ G* goexit0(G* g) {
   // Relaxed: the free list is owner-only; reuse goes through newproc.
   g->status.store(GStatus::dead, std::memory_order_relaxed);
   gfput(p, g);
+  // Count the exit before telling gmp_main, so its caller sees it gone.
+  if (!system) goroutine_ended(p);
   if (mw) main_done(mw);
-  if (!system) goroutine_ended();
   if (locked) {
     // The goroutine may have left its thread in an unusual state (that is
     // why people lock threads): the thread exits with it (mexit clears the

@@ -21,6 +21,12 @@ namespace gmprt {
 
 struct G;
 
+// kRunqOverflowBatch: how many Gs runq_put hands back when the ring is full:
+// the older half of the ring plus the G being queued.
+inline constexpr uint32_t kRunqOverflowBatch = kRunqSize / 2 + 1;
+
+// LocalRunq: all-zero is an empty queue. The invariants and the memory
+// ordering argument are at the top of runq.cpp.
 struct LocalRunq {
   alignas(64) std::atomic<uint32_t> head{0};  // next slot to consume; CAS by consumers
   alignas(64) std::atomic<uint32_t> tail{0};  // next slot to fill; stored by the owner only
@@ -28,30 +34,37 @@ struct LocalRunq {
   std::atomic<G*> ring[kRunqSize] = {};
 };
 
-// runq_put: put g on the owner's queue. Executed only by the owner P.
+// runq_put: put g on the owner's queue and return false, or return true when
+// the ring was full: then the older half of the ring plus the G being queued
+// (with next, the G evicted from runnext; kRunqOverflowBatch Gs in all, in
+// queue order, linked through schedlink) have been
+// appended to *overflow (Go's runqputslow), and the caller must put that batch
+// on the global queue (globrunq_put_batch(overflow, kRunqOverflowBatch)).
 // next: g goes into runnext and the G it evicts goes to the ring's tail.
-// When the ring is full, half of it plus the G being queued are moved into
-// *overflow (Go's runqputslow) and true is returned: the caller must put that
-// batch on the global queue (globrunq_put_batch). In randomize mode `next` is
-// ignored half the time and the overflow batch is shuffled.
+// In randomize mode (debug_vars.randomize) `next` is ignored half the time
+// and the overflow batch is shuffled. Executed only by the owner P.
 bool runq_put(LocalRunq* q, G* g, bool next, GQueue* overflow);
 
-// runq_get: take the next G of the owner's queue, runnext first. *inherit is
-// set when the G came from runnext (it inherits the current time slice).
-// Executed only by the owner P.
+// runq_get: take the next G of the owner's queue, runnext first; null when
+// the queue is empty. *inherit (if inherit is not null) is set to true when
+// the G came from runnext (it inherits the current time slice), false
+// otherwise. Executed only by the owner P.
 G* runq_get(LocalRunq* q, bool* inherit);
 
-// runq_steal: move about half of victim's queued Gs to dst's ring and return
-// one of them for the thief to run (null when there was nothing). Executed
-// by the owner of dst; dst's ring must be empty. steal_runnext also considers
-// victim's runnext (last steal round); victim_running makes the thief pause
-// ~3 µs before taking it, so a running owner that is about to schedule it
-// keeps its cache-hot G.
+// runq_steal: move half of victim's ring (rounded up) to dst's ring and
+// return one of those Gs for the thief to run (null when there was nothing).
+// Only when victim's ring is empty and steal_runnext is set (the last steal
+// round) is victim's runnext taken instead; victim_running makes the thief
+// pause ~kRunnextStealPauseUs first, so a running owner that is about to
+// schedule it keeps its cache-hot G. Executed by the owner of dst; dst's ring
+// must be empty (as after runq_get returned null); victim != dst.
 G* runq_steal(LocalRunq* dst, LocalRunq* victim, bool steal_runnext, bool victim_running);
 
-// runq_empty: no G in runnext or the ring. May be called by any thread; the
-// answer is exact only at a moment when the owner is not moving a G between
-// runnext and the ring (Go's runqempty re-check protocol).
+// runq_empty: no G in runnext or the ring, at one moment during the call.
+// May be called by any thread. It never reports "empty" because the owner was
+// moving a G between runnext and the ring meanwhile (Go's runqempty re-check
+// protocol, argued in runq.cpp); a G that a put or steal still holds in
+// transit is not in the queue yet.
 bool runq_empty(const LocalRunq* q);
 
 // runq_size: the ring's length plus runnext (approximate under concurrency).

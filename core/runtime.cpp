@@ -43,7 +43,7 @@ bool wait_goroutines_gone(int64_t timeout_ns) {
   bool gone = false;
   for (;;) {
     uint32_t seen = sched.goroutines_gone.load(std::memory_order_seq_cst);
-    if (sched.ngoroutines.load(std::memory_order_seq_cst) == 0) {
+    if (count_goroutines() == 0) {
       gone = true;
       break;
     }
@@ -94,6 +94,7 @@ void free_everything() {
   }
   stack_release_all();
   uint64_t goidgen = sched.goidgen.load(std::memory_order_relaxed);
+  // (Ps were freed above; nallp goes back to 0 with the reset below.)
   int32_t maxmcount = sched.maxmcount;
   int64_t mnext = sched.mnext;
   sched.~Sched();
@@ -177,13 +178,25 @@ void main_done(MainWait* mw) {
   futex_wake(&mw->done, 1);
 }
 
-// goroutine_ended: a user goroutine exited; wake a shutdown waiting for zero.
-void goroutine_ended() {
-  // seq_cst: Dekker with wait_goroutines_gone (store count, load waiting).
-  if (sched.ngoroutines.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
-  if (!sched.shutdown_waiting.load(std::memory_order_seq_cst)) return;
-  sched.goroutines_gone.fetch_add(1, std::memory_order_seq_cst);
+// goroutine_ended: a user goroutine exited on p; nudge a waiting shutdown
+// (which also re-checks every 10 ms, so a missed nudge only delays it).
+void goroutine_ended(P* p) {
+  // Relaxed: owner-only counter, read as a snapshot.
+  p->ngoroutines_delta.store(p->ngoroutines_delta.load(std::memory_order_relaxed) - 1,
+                             std::memory_order_relaxed);
+  // Relaxed: a hint, see above.
+  if (!sched.shutdown_waiting.load(std::memory_order_relaxed)) return;
+  sched.goroutines_gone.fetch_add(1, std::memory_order_relaxed);
   futex_wake(&sched.goroutines_gone, 1);
+}
+
+int64_t count_goroutines() {
+  // Relaxed: a snapshot; exact whenever no goroutine is being created or
+  // ending. Ps are never freed, so every allp[i] below nallp is valid.
+  int64_t n = sched.ngoroutines_plain.load(std::memory_order_relaxed);
+  int32_t np = sched.nallp.load(std::memory_order_acquire);  // Acquire: see new_p
+  for (int32_t i = 0; i < np; i++) n += allp[i]->ngoroutines_delta.load(std::memory_order_relaxed);
+  return n;
 }
 
 }  // namespace gmprt

@@ -69,8 +69,10 @@ struct Sched {
   size_t allg_cap = 0;
 
   std::atomic<uint64_t> goidgen{0};       // last goid handed out (never reset)
-  std::atomic<int32_t> ngoroutines{0};    // live user goroutines
-  std::atomic<uint64_t> ncreated{0};
+  // Live user goroutines = ngoroutines_plain + the sum of every P's
+  // ngoroutines_delta (count_goroutines). Plain threads have no P.
+  std::atomic<int64_t> ngoroutines_plain{0};
+  std::atomic<int32_t> nallp{0};  // Ps ever allocated (allp[0..nallp) non-null)
 
   // Stop-the-world (guarded by lock, gcwaiting read without it).
   std::atomic<bool> gcwaiting{false};
@@ -97,7 +99,8 @@ int runtime_start();          // lazily start: 0 or a GMP_E* code
 bool runtime_started();
 int runtime_shutdown(int64_t timeout_ns);
 void main_done(MainWait* mw);     // the main goroutine returned
-void goroutine_ended();           // a user goroutine exited
+void goroutine_ended(P* p);       // a user goroutine exited on p
+int64_t count_goroutines();       // live user goroutines (a snapshot)
 void plain_thread_enter();        // a plain thread calls into the runtime (deadlock.cpp)
 
 // Goroutines (proc.cpp).

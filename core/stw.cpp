@@ -92,7 +92,11 @@ void stop_the_world(M** self_out) {
 P* procresize(M* self, int32_t n) {
   int32_t old = gomaxprocs.load(std::memory_order_relaxed);
   for (int32_t i = old; i < n; i++) {
-    if (!allp[i]) allp[i] = new_p(i);
+    if (!allp[i]) {
+      allp[i] = new_p(i);
+      // Release: publishes allp[i] to count_goroutines' Acquire load.
+      sched.nallp.store(i + 1, std::memory_order_release);
+    }
     allp[i]->status.store(PStatus::gcstop, std::memory_order_relaxed);
   }
   for (int32_t i = n; i < old; i++) destroy_p(allp[i]);
