@@ -20,6 +20,7 @@
 // What blocks what: park blocks only the G; ready blocks nothing.
 #include "../capi/include/gmprt.h"
 #include "sched.hpp"
+#include "sudog.hpp"
 
 namespace gmprt {
 
@@ -102,6 +103,64 @@ void ready(G* g, bool next) {
       enqueue(g, next);
     return;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Sudogs: the same protocol for goroutines and plain threads.
+
+namespace {
+
+struct UnlockCommit {
+  void (*unlock)(void*);
+  void* arg;
+};
+
+int unlock_commit(G*, void* arg) {
+  auto* c = static_cast<UnlockCommit*>(arg);
+  c->unlock(c->arg);
+  return 1;
+}
+
+}  // namespace
+
+void sudog_init(Sudog* s) {
+  s->g = current_g();
+  // Relaxed: s is private until it is queued under the object's lock.
+  s->woken.store(0, std::memory_order_relaxed);
+  s->next = s->prev = s->waitlink = nullptr;
+  s->elem = s->c = nullptr;
+  s->ticket = 0;
+  s->is_select = s->success = false;
+}
+
+void sudog_block(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason) {
+  if (s->g) {
+    UnlockCommit c{unlock, arg};
+    park(unlock_commit, &c, reason);
+    return;
+  }
+  // A plain thread: count it blocked (it may be the last possible waker, so
+  // check for deadlock), release the queue's lock, sleep.
+  plain_thread_enter();
+  sched.lock.lock();
+  sched.nplain_blocked++;
+  check_dead();
+  sched.lock.unlock();
+  unlock(arg);
+  // Acquire: pairs with the Release store in sudog_wake; the waker's writes
+  // to s (elem, success) are visible afterwards.
+  while (s->woken.load(std::memory_order_acquire) == 0) futex_wait(&s->woken, 0, -1);
+  LockGuard guard(sched.lock);
+  sched.nplain_blocked--;
+}
+
+void sudog_wake(Sudog* s) {
+  if (G* g = s->g) {
+    ready(g, true);
+    return;
+  }
+  s->woken.store(1, std::memory_order_release);  // Release: see sudog_block
+  futex_wake(&s->woken, 1);
 }
 
 }  // namespace gmprt
