@@ -1,7 +1,7 @@
 // deadlock.cpp -- check_dead: "all goroutines are asleep - deadlock!" (Go's
 // checkdead), and the plain-thread accounting it depends on.
 //
-// The verdict, while gmp_main waits (sched.main_wait set): no M is running
+// The verdict, while a gmp_main waits (sched.main_waits non-empty): no M is running
 // (every M counted is idle or a locked M waiting for its G), no goroutine is
 // runnable, running or in a system call, no timer is pending, no descriptor
 // waiter exists, and no plain thread that has called into the runtime is
@@ -101,8 +101,7 @@ void plain_thread_enter() {
 }
 
 void check_dead() {
-  MainWait* mw = sched.main_wait;
-  if (!mw) return;
+  if (!sched.main_waits) return;
   int32_t running = sched.mcount - sched.nmidle - sched.nmidlelocked;
   if (running > 0) return;
   if (sched.nplain - sched.nplain_blocked > 0) return;
@@ -110,16 +109,10 @@ void check_dead() {
   LockGuard guard(sched.allg_lock);
   if (!all_asleep()) return;
   report_deadlock();
-  // The main goroutine stays blocked; should it ever finish, it must not
+  // The main goroutines stay blocked; should one ever finish, it must not
   // signal a gmp_main that has returned.
-  for (size_t i = 0; i < sched.nallg; i++)
-    if (sched.allg[i]->main_wait == mw) sched.allg[i]->main_wait = nullptr;
-  sched.main_wait = nullptr;
-  mw->result = GMP_EDEADLOCK;
-  // Release: the result is visible to the waiter's Acquire load. The waiter
-  // re-takes sched.lock before returning, so mw outlives the wake below.
-  mw->done.store(1, std::memory_order_release);
-  futex_wake(&mw->done, 1);
+  for (size_t i = 0; i < sched.nallg; i++) sched.allg[i]->main_wait = nullptr;
+  main_wake_all(GMP_EDEADLOCK);
 }
 
 }  // namespace gmprt

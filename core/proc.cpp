@@ -139,8 +139,8 @@ uint64_t next_goid(P* p) {
 
 // newproc: create a goroutine running fn(arg) and queue it (Go's newproc1).
 // Callable from a goroutine (the G goes to the caller P's runnext) or from
-// any thread (the global queue). Returns 0 or GMP_ENOMEM; *out receives the
-// G when out is not null (before it can run, set main_wait through it).
+// any thread (the global queue). main_wait, when not null, marks the main
+// goroutine of a gmp_main call. Returns 0 or GMP_ENOMEM.
 int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
             MainWait* main_wait) {
   M* m = current_m();

@@ -33,6 +33,27 @@ void next_runtime_generation();
 
 namespace {
 
+// main_wait_add / main_wait_remove: the list of waiting gmp_main callers.
+// Called with sched.lock held.
+void main_wait_add(MainWait* mw) {
+  mw->prev = nullptr;
+  mw->next = sched.main_waits;
+  if (mw->next) mw->next->prev = mw;
+  sched.main_waits = mw;
+  mw->waiting = true;
+}
+
+void main_wait_remove(MainWait* mw) {
+  if (!mw->waiting) return;
+  if (mw->prev)
+    mw->prev->next = mw->next;
+  else
+    sched.main_waits = mw->next;
+  if (mw->next) mw->next->prev = mw->prev;
+  mw->next = mw->prev = nullptr;
+  mw->waiting = false;
+}
+
 pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 std::atomic<bool> started{false};
 
@@ -150,7 +171,7 @@ int run_main(gmp_fn fn, void* arg) {
   plain_thread_enter();
   MainWait mw;
   sched.lock.lock();
-  sched.main_wait = &mw;
+  main_wait_add(&mw);
   sched.nplain_blocked++;
   sched.lock.unlock();
   rc = newproc(fn, arg, kDefaultStackSize, nullptr, uintptr_t(__builtin_return_address(0)), &mw);
@@ -160,22 +181,31 @@ int run_main(gmp_fn fn, void* arg) {
     rc = mw.result;
   }
   sched.lock.lock();
-  if (sched.main_wait == &mw) sched.main_wait = nullptr;
+  main_wait_remove(&mw);
   sched.nplain_blocked--;
   sched.lock.unlock();
   return rc;
 }
 
-// main_done: the main goroutine returned. Runs on g0.
-void main_done(MainWait* mw) {
-  LockGuard guard(sched.lock);
-  // After a deadlock report the waiter is gone (main_wait was cleared and
-  // mw may be dead): only a current waiter is told.
-  if (sched.main_wait != mw) return;
-  sched.main_wait = nullptr;
-  mw->result = 0;
+// main_signal: tell one waiting gmp_main its result. Called with sched.lock
+// held; the waiter re-takes sched.lock before returning, so mw outlives the
+// wake below.
+void main_signal(MainWait* mw, int result) {
+  main_wait_remove(mw);
+  mw->result = result;
   mw->done.store(1, std::memory_order_release);  // Release: see run_main
   futex_wake(&mw->done, 1);
+}
+
+// main_done: a main goroutine returned. Runs on g0. After a deadlock report
+// its waiter is gone (check_dead cleared every G's main_wait first).
+void main_done(MainWait* mw) {
+  LockGuard guard(sched.lock);
+  if (mw->waiting) main_signal(mw, 0);
+}
+
+void main_wake_all(int result) {
+  while (sched.main_waits) main_signal(sched.main_waits, result);
 }
 
 // goroutine_ended: a user goroutine exited on p; nudge a waiting shutdown

@@ -27,10 +27,14 @@
 
 namespace gmprt {
 
-// MainWait: the gmp_main caller's side of the main goroutine.
+// MainWait: a gmp_main caller's side of its main goroutine. Several threads
+// may be in gmp_main at once; their MainWaits form a list under sched.lock.
 struct MainWait {
   std::atomic<uint32_t> done{0};  // futex word: 0 waiting, 1 finished
   int result = 0;                 // 0, or GMP_EDEADLOCK
+  MainWait* next = nullptr;       // sched.main_waits (guarded by sched.lock)
+  MainWait* prev = nullptr;
+  bool waiting = false;           // on the list (guarded by sched.lock)
 };
 
 struct Sched {
@@ -80,7 +84,7 @@ struct Sched {
   Note stopnote;
 
   // Deadlock detection (guarded by lock).
-  MainWait* main_wait = nullptr;  // set while gmp_main waits
+  MainWait* main_waits = nullptr; // gmp_main callers waiting (detection runs while non-empty)
   int32_t nplain = 0;             // live plain threads that called into the runtime
   int32_t nplain_blocked = 0;     // of those, blocked in a call only a goroutine can end
 
@@ -99,6 +103,7 @@ int runtime_start();          // lazily start: 0 or a GMP_E* code
 bool runtime_started();
 int runtime_shutdown(int64_t timeout_ns);
 void main_done(MainWait* mw);     // the main goroutine returned
+void main_wake_all(int result);   // deadlock: every gmp_main returns result (sched.lock held)
 void goroutine_ended(P* p);       // a user goroutine exited on p
 int64_t count_goroutines();       // live user goroutines (a snapshot)
 void plain_thread_enter();        // a plain thread calls into the runtime (deadlock.cpp)
