@@ -103,6 +103,8 @@ void newm_start(M* m) {
   int err = pthread_create(&m->thread, &attr, mstart, m);
   pthread_attr_destroy(&attr);
   if (err != 0) fatal("failed to create a new OS thread (have %d; errno=%d)", sched.mcount, err);
+  // Release: publishes m->thread to gmp_shutdown's Acquire load before it joins.
+  m->created.store(true, std::memory_order_release);
 }
 
 }  // namespace
@@ -112,6 +114,14 @@ void newm_start(M* m) {
 // nmspinning; undone here when there is no P or no thread to be had).
 void startm(P* p, bool spinning) {
   sched.lock.lock();
+  if (sched.stopping) {
+    // Shutdown: every goroutine has exited and the Ms are being joined; no
+    // M may start now (an exiting M's handoffp comes here).
+    if (p) pidleput(p);
+    sched.lock.unlock();
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+    return;
+  }
   if (!p) {
     p = pidleget();
     if (!p) {

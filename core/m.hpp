@@ -51,6 +51,8 @@ struct M {
   pid_t tid = 0;
   uint64_t rand_state = 0;  // fastrand
   std::atomic<bool> dead{false};  // the thread has left the scheduler for good
+  // created: `thread` is valid (set by the creator after pthread_create).
+  std::atomic<bool> created{false};
 };
 
 }  // namespace gmprt

@@ -238,9 +238,8 @@ G* runq_get(LocalRunq* q, bool* inherit) {
   // Release exchange in runq_put that stored the G, for a P that changed
   // hands since (its hand-off orders this too; the Acquire keeps the
   // argument local to this file). Relaxed on failure: nothing was taken.
-  if (next != nullptr &&
-      q->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
+  if (next != nullptr && q->runnext.compare_exchange_strong(
+                             next, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed)) {
     if (inherit) *inherit = true;
     return next;
   }
@@ -314,9 +313,8 @@ uint32_t runq_size(const LocalRunq* q) {
 void runq_drain(LocalRunq* q, GQueue* out) {
   // Relaxed load and the CAS orderings: as in runq_get.
   G* next = q->runnext.load(std::memory_order_relaxed);
-  if (next != nullptr &&
-      q->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
+  if (next != nullptr && q->runnext.compare_exchange_strong(
+                             next, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed)) {
     out->push_back(next);
   }
 
@@ -331,8 +329,7 @@ void runq_drain(LocalRunq* q, GQueue* out) {
     // into a G that a thief may still claim would corrupt the thief's view
     // of it. Release on success: the claim (invariant 3), as in runq_get.
     // Relaxed on failure: a thief claimed some; retry with the rest.
-    if (q->head.compare_exchange_weak(h, t, std::memory_order_release,
-                                      std::memory_order_relaxed)) {
+    if (q->head.compare_exchange_weak(h, t, std::memory_order_release, std::memory_order_relaxed)) {
       for (uint32_t i = 0; i < n; i++) {
         // Relaxed: the owner wrote these slots itself.
         out->push_back(q->ring[(h + i) % kRunqSize].load(std::memory_order_relaxed));

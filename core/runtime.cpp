@@ -16,6 +16,7 @@
 //     are never reused) and the thread limit, and bump the generation so
 //     plain threads register anew.
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,12 @@ void stop_all_ms() {
   }
   M* all = sched.allm;
   sched.lock.unlock();
-  for (M* m = all; m; m = m->alllink) pthread_join(m->thread, nullptr);
+  for (M* m = all; m; m = m->alllink) {
+    // An M counted just before stopping was set may still be being created.
+    // Acquire: pairs with the Release store in newm_start.
+    while (!m->created.load(std::memory_order_acquire)) sched_yield();
+    pthread_join(m->thread, nullptr);
+  }
 }
 
 // free_everything: step 3 (freeing) and 4.
