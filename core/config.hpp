@@ -32,6 +32,13 @@ inline constexpr uint64_t kGoidCacheBatch = 16;
 inline constexpr int kGFreeMax = 64;
 inline constexpr int kGFreeKeep = 32;
 
+// Per-P stack cache (Go: stackcache): default-size stacks of Gs that exited
+// on this P, reused LIFO while their pages are still in cache. At most
+// kStackCacheMax; half is returned to the global pool when it overflows, and
+// an empty cache refills kStackCacheBatch at a time.
+inline constexpr int kStackCacheMax = 64;
+inline constexpr int kStackCacheBatch = 16;
+
 // Stealing: rounds over all Ps (Go: stealTries) and the pause before taking
 // a running victim's runnext (Go: usleep(3)).
 inline constexpr int kStealTries = 4;

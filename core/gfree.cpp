@@ -1,17 +1,29 @@
-// gfree.cpp -- allocating Gs and reusing dead ones (Go's malg, gfget, gfput,
-// allgadd).
+// gfree.cpp -- allocating Gs and their stacks, and reusing dead ones (Go's
+// malg, gfget, gfput, allgadd, stackcache).
 //
-// A dead G keeps its stack when the stack has the default size, so reusing
-// it costs no mmap and no page faults. Each P has a free list (owner-only);
-// behind them is a global list under sched.gfree_lock. A P that collects more
-// than kGFreeMax dead Gs moves the surplus to the global list until
-// kGFreeKeep remain; a P whose list is empty takes up to kGFreeKeep from it.
-// Gs are never freed while the runtime runs: sched.allg lists every G ever
-// made so that dumps and check_dead can walk them (Go's allgs).
+// Gs and default-size stacks are recycled separately. A G gets its stack when
+// it first runs (stack_bind, from its P's stack cache) and gives it back when
+// it exits (stack_unbind). So the stacks in use are only those of goroutines
+// that have run and not finished: a burst of a million new goroutines that
+// run one after another reuses a handful of hot stacks instead of touching a
+// million fresh pages. A goroutine created with its own stack size gets that
+// stack at creation (so gmp_go_ex can report GMP_ENOMEM) and frees it at exit.
+//
+// Free Gs: each P has a list (owner-only); behind them is a global list
+// under sched.gfree_lock. A P that collects more than kGFreeMax dead Gs moves
+// the surplus to the global list until kGFreeKeep remain; an empty local list
+// takes up to kGFreeKeep from it. Gs are never freed while the runtime runs:
+// sched.allg lists every G ever made so that dumps and check_dead can walk
+// them (Go's allgs).
+//
+// Stack caches: each P keeps up to kStackCacheMax default-size stacks
+// (owner-only), refilled from and flushed to stack.cpp's global pool in
+// batches.
 #include <new>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fatal.hpp"
 #include "sched.hpp"
 
 namespace gmprt {
@@ -40,6 +52,7 @@ G* malg() {
     free(mem);
     return nullptr;
   }
+  g->status.store(GStatus::dead, std::memory_order_relaxed);  // relaxed: private
   return g;
 }
 
@@ -48,13 +61,13 @@ G* gfget_global(P* p) {
   LockGuard guard(sched.gfree_lock);
   if (!p) {
     G* g = sched.gfree.pop();
+    // Relaxed: the count is guarded by gfree_lock; lock-free readers only take a hint.
     if (g) sched.ngfree.fetch_sub(1, std::memory_order_relaxed);
     return g;
   }
   while (p->gfreecnt < kGFreeKeep && !sched.gfree.empty()) {
     p->gfree.push(sched.gfree.pop());
-    // Relaxed: the count is guarded by gfree_lock; lock-free readers only take a hint.
-    sched.ngfree.fetch_sub(1, std::memory_order_relaxed);
+    sched.ngfree.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
     p->gfreecnt++;
   }
   G* g = p->gfree.pop();
@@ -62,11 +75,22 @@ G* gfget_global(P* p) {
   return g;
 }
 
+// stackcache_refill: fill p's empty cache with a batch from the global pool.
+// false when not even one stack can be had.
+bool stackcache_refill(P* p) {
+  while (p->nstackcache < kStackCacheBatch &&
+         stack_alloc(kDefaultStackSize, &p->stackcache[p->nstackcache]))
+    p->nstackcache++;
+  return p->nstackcache > 0;
+}
+
 }  // namespace
 
-// gfget: a dead G with a stack of stack_size usable bytes, reused or new;
-// null when memory cannot be had. p is the caller's P, or null on a plain
-// thread.
+// gfget: a dead G, reused or new, or null when memory cannot be had. p is the
+// caller's P, or null on a plain thread. A stack of stack_size bytes other
+// than the default is allocated now; a default-size stack comes at first run
+// (stack_bind), but its availability is checked here so that running out of
+// memory is reported to the creator.
 G* gfget(P* p, size_t stack_size) {
   G* g = nullptr;
   if (p && !p->gfree.empty()) {
@@ -76,13 +100,12 @@ G* gfget(P* p, size_t stack_size) {
     // Relaxed: a hint; gfget_global re-checks under the lock.
     g = gfget_global(p);
   }
-  if (!g) {
-    g = malg();
-    if (!g) return nullptr;
-    g->status.store(GStatus::dead, std::memory_order_relaxed);
-  }
-  if (g->stack.lo && g->stack.size != stack_size) stack_free(&g->stack);
-  if (!g->stack.lo && !stack_alloc(stack_size, &g->stack)) {
+  if (!g) g = malg();
+  if (!g) return nullptr;
+  bool ok = stack_size == kDefaultStackSize
+                ? (p ? p->nstackcache > 0 || stackcache_refill(p) : true)
+                : stack_alloc(stack_size, &g->stack);
+  if (!ok) {
     gfput(p, g);
     return nullptr;
   }
@@ -90,13 +113,12 @@ G* gfget(P* p, size_t stack_size) {
 }
 
 // gfput: put a dead G on p's free list (or the global one when p is null).
-// Stacks of other than the default size are freed first.
+// Its stack must already be gone (stack_unbind).
 void gfput(P* p, G* g) {
-  if (g->stack.lo && g->stack.size != kDefaultStackSize) stack_free(&g->stack);
   if (!p) {
     LockGuard guard(sched.gfree_lock);
     sched.gfree.push(g);
-    sched.ngfree.fetch_add(1, std::memory_order_relaxed);
+    sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
     return;
   }
   p->gfree.push(g);
@@ -106,18 +128,47 @@ void gfput(P* p, G* g) {
   while (p->gfreecnt > kGFreeKeep) {
     sched.gfree.push(p->gfree.pop());
     p->gfreecnt--;
-    sched.ngfree.fetch_add(1, std::memory_order_relaxed);
+    sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
   }
 }
 
-// gfpurge: move all of p's free Gs to the global list (p is being destroyed).
+// gfpurge: move all of p's free Gs and cached stacks to the global lists (p
+// is being destroyed).
 void gfpurge(P* p) {
-  LockGuard guard(sched.gfree_lock);
-  while (G* g = p->gfree.pop()) {
-    sched.gfree.push(g);
-    sched.ngfree.fetch_add(1, std::memory_order_relaxed);
+  {
+    LockGuard guard(sched.gfree_lock);
+    while (G* g = p->gfree.pop()) {
+      sched.gfree.push(g);
+      sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
+    }
+    p->gfreecnt = 0;
   }
-  p->gfreecnt = 0;
+  while (p->nstackcache > 0) stack_free(&p->stackcache[--p->nstackcache]);
+}
+
+// stack_bind: give g, about to run for the first time, a default-size stack
+// from p's cache and build its first frame. Runs on g0 of the M holding p.
+void stack_bind(P* p, G* g) {
+  if (p->nstackcache == 0 && !stackcache_refill(p))
+    fatal("out of memory for the stack of goroutine %llu", (unsigned long long)g->goid);
+  g->stack = p->stackcache[--p->nstackcache];
+  fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
+}
+
+// stack_unbind: g has exited: its stack goes back to p's cache (default
+// size) or to the system (its own size). Runs on g0; g's stack is not in use.
+void stack_unbind(P* p, G* g) {
+  if (!g->stack.lo) return;
+  if (g->stack.size != kDefaultStackSize) {
+    stack_free(&g->stack);
+  } else {
+    if (p->nstackcache == kStackCacheMax) {
+      while (p->nstackcache > kStackCacheMax / 2) stack_free(&p->stackcache[--p->nstackcache]);
+    }
+    p->stackcache[p->nstackcache++] = g->stack;
+  }
+  g->stack = Stack();
+  g->fiber.ctx.sp = nullptr;
 }
 
 }  // namespace gmprt

@@ -16,7 +16,9 @@
 
 #include <atomic>
 
+#include "config.hpp"
 #include "list.hpp"
+#include "stack.hpp"
 #include "runq.hpp"
 
 namespace gmprt {
@@ -36,8 +38,11 @@ struct P {
 
   LocalRunq runq;
 
-  GList gfree;               // dead Gs with default-size stacks (owner-only)
+  GList gfree;               // dead Gs, without stacks (owner-only)
   int32_t gfreecnt = 0;
+
+  Stack stackcache[kStackCacheMax];  // default-size stacks (owner-only)
+  int32_t nstackcache = 0;
 
   uint64_t goidcache = 0;    // next goid to hand out
   uint64_t goidcacheend = 0; // end of the cached batch

@@ -110,8 +110,6 @@ void runq_put_p(P* p, G* g, bool next) {
 // ---------------------------------------------------------------------------
 // Creating goroutines (newproc).
 
-namespace {
-
 // goroutine_entry: the first frame of every goroutine.
 void goroutine_entry(void* arg) {
   fiber_started();
@@ -119,6 +117,8 @@ void goroutine_entry(void* arg) {
   g->fn(g->arg);
   goexit();
 }
+
+namespace {
 
 // next_goid: a fresh goroutine id; from p's cached batch when there is a P.
 uint64_t next_goid(P* p) {
@@ -164,7 +164,9 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   // Relaxed: the G is private until the run queue publishes it.
   g->wake_token.store(0, std::memory_order_relaxed);
   g->preempt.store(false, std::memory_order_relaxed);
-  fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
+  // A stack of its own size is already there; a default one comes at first
+  // run (stack_bind).
+  if (g->stack.lo) fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
   g->goid = next_goid(p);
   // Relaxed: counters read as snapshots (count_goroutines); per-P ones are
   // written only by the owner.
@@ -205,6 +207,7 @@ namespace {
 // Runs on g0. inherit: g came from runnext and keeps the current time slice.
 void execute(M* m, G* g, bool inherit) {
   P* p = m->p;
+  if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
   g->m = m;
   // Relaxed: g is owned by this M (taken from a run queue with Acquire).
@@ -432,6 +435,7 @@ G* goexit0(G* g) {
   g->waitreason = WaitReason::none;
   // Relaxed: the free list is owner-only; reuse goes through newproc.
   g->status.store(GStatus::dead, std::memory_order_relaxed);
+  stack_unbind(p, g);
   gfput(p, g);
   // Count the exit before telling gmp_main, so its caller sees it gone.
   if (!system) goroutine_ended(p);

@@ -159,6 +159,9 @@ void procresize_initial(int32_t n);  // start-up
 G* gfget(P* p, size_t stack_size);
 void gfput(P* p, G* g);
 void gfpurge(P* p);
+void stack_bind(P* p, G* g);      // first run: a stack and a first frame
+void stack_unbind(P* p, G* g);    // exit: the stack goes back
+void goroutine_entry(void* g);    // proc.cpp: the first frame of every goroutine
 
 // Deadlock detection (deadlock.cpp); called with sched.lock held.
 void check_dead();
