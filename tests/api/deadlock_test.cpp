@@ -180,6 +180,34 @@ TEST(Deadlock, ReportedAfterPlainThreadExits) {
   EXPECT_EQ(count_line(r.err, kDeadlockLine), 1) << r.describe();
 }
 
+// Never a false report: with one goroutine parked for good, many gmp_main
+// calls whose bodies simply return (while other goroutines come and go and
+// threads go idle around them) all return 0.
+GMPRT_CHILD(NoFalseDeadlockReport) {
+  static Parked forever;
+  CHILD_CHECK_EQ(gmp_go([](void*) { park_here(&forever); }, nullptr), 0);
+  CHILD_CHECK(wait_until([] { return forever.parked.load() == 1; }));
+  static std::atomic<int> ran{0};
+  for (int i = 0; i < 2000; i++) {
+    for (int j = 0; j < 4; j++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);
+    const int rc = gmp_main([](void*) { ran++; }, nullptr);
+    if (rc != 0) {
+      fprintf(stderr, "gmp_main call %d returned %d\n", i, rc);
+      return 1;
+    }
+  }
+  CHILD_CHECK(wait_until([] { return ran.load() == 2000 * 5; }));
+  gmp_ready(forever.g.load());
+  CHILD_CHECK(wait_until([] { return forever.resumed.load() == 1; }));
+  return 0;
+}
+
+TEST(Deadlock, NoFalseReportWhenMainGoroutineCanRun) {
+  auto r = run_child("NoFalseDeadlockReport");
+  EXPECT_EQ(r.exit_code(), 0) << r.describe();
+  EXPECT_EQ(r.err.find(kDeadlockLine), std::string::npos) << r.describe();
+}
+
 // Repeated deadlocks: each gmp_main that deadlocks reports once and
 // returns; the runtime keeps working in between.
 GMPRT_CHILD(DeadlockRepeated) {

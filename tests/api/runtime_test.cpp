@@ -233,22 +233,55 @@ TEST(Runtime, SetMaxThreadsReturnsPrevious) {
   EXPECT_EQ(gmp_set_max_threads(prev), prev);
 }
 
-// A scheduler thread needed beyond the limit is fatal, as in Go: the
-// locked goroutines below each hold a thread while they are parked, so the
-// runtime needs ever more threads to run the next one.
-GMPRT_CHILD(ThreadLimitExceeded) {
-  CHILD_CHECK_EQ(gmp_init(), 0);
-  CHILD_CHECK_EQ(gmp_set_max_threads(6), 10000);
-  for (int i = 0; i < 32; i++) {
+// The thread limit. Each goroutine that locks its thread and parks takes
+// one thread out of service for good. With the limit set below the thread
+// count, the runtime either refuses a lock (gmp_lock_os_thread returns
+// GMP_ELIMIT: "a call returning int that needs a thread beyond the limit")
+// or, when a parked locked goroutine's P must go to another thread and none
+// is left (a scheduler thread needed to run goroutines), it aborts with
+// "gmp: program exceeds N-thread limit", as Go does.
+//
+// run_lockers: keep GOMAXPROCS Ps busy with goroutines that yield forever,
+// lower the limit, then start lockers one at a time. Prints how the lockers
+// fared; returns when every one has either parked locked or got ELIMIT.
+std::atomic<int> g_locked{0}, g_elimit{0};
+void run_lockers(int procs, int limit, int lockers) {
+  CHILD_CHECK(gmp_maxprocs(procs) >= 1);
+  static std::atomic<int> yielders{0};
+  for (int i = 0; i < 8; i++) {
     CHILD_CHECK_EQ(gmp_go(
                        [](void*) {
-                         gmp_lock_os_thread();
-                         gmp_park(nullptr, nullptr);
+                         yielders++;
+                         for (;;) gmp_yield();
                        },
                        nullptr),
                    0);
   }
-  wait_until([] { return false; }, kLiveness / 2);
+  CHILD_CHECK(wait_until([] { return yielders.load() == 8; }));
+  CHILD_CHECK_EQ(gmp_set_max_threads(limit), 10000);
+  for (int i = 0; i < lockers; i++) {
+    CHILD_CHECK_EQ(gmp_go(
+                       [](void*) {
+                         int rc = gmp_lock_os_thread();
+                         if (rc == GMP_ELIMIT) {
+                           g_elimit++;
+                           return;
+                         }
+                         if (rc != 0) abort();
+                         g_locked++;
+                         gmp_park(nullptr, nullptr);
+                       },
+                       nullptr),
+                   0);
+    CHILD_CHECK(wait_until([i] { return g_locked.load() + g_elimit.load() == i + 1; }));
+  }
+  printf("locked=%d elimit=%d\n", g_locked.load(), g_elimit.load());
+}
+
+// Two Ps busy: the lock that leaves two unlocked threads (both running)
+// succeeds, and its park needs a third: fatal.
+GMPRT_CHILD(ThreadLimitExceeded) {
+  run_lockers(2, 1, 64);
   fprintf(stderr, "the runtime never enforced the thread limit (threads: %d)\n", thread_count());
   return 0;
 }
@@ -259,9 +292,25 @@ TEST(Runtime, ThreadLimitIsFatal) {
   EXPECT_EQ(r.signal(), SIGABRT) << r.describe();
   bool found = false;
   for (const auto& l : lines(r.err)) {
-    found |= l.rfind("gmp: ", 0) == 0 && l.find("program exceeds 6-thread limit") != std::string::npos;
+    found |= l.rfind("gmp: ", 0) == 0 && l.find("program exceeds 1-thread limit") != std::string::npos;
   }
-  EXPECT_TRUE(found) << "expected a line \"gmp: program exceeds 6-thread limit\"\n" << r.describe();
+  EXPECT_TRUE(found) << "expected a line \"gmp: program exceeds 1-thread limit\"\n" << r.describe();
+}
+
+// One P: a lock that would leave no unlocked thread is refused with
+// GMP_ELIMIT instead, and the runtime goes on.
+GMPRT_CHILD(ThreadLimitLockRefused) {
+  run_lockers(1, 1, 64);
+  CHILD_CHECK(g_elimit.load() > 0);
+  static std::atomic<bool> ran{false};
+  CHILD_CHECK_EQ(gmp_go([](void*) { ran = true; }, nullptr), 0);
+  CHILD_CHECK(wait_until([] { return ran.load(); }));
+  return 0;
+}
+
+TEST(Runtime, ThreadLimitRefusesLock) {
+  auto r = run_child("ThreadLimitLockRefused");
+  EXPECT_EQ(r.exit_code(), 0) << r.describe();
 }
 
 TEST(Runtime, MainRunsBodyAsGoroutineAndReturnsZero) {
