@@ -82,6 +82,13 @@ void fiber_switch(Fiber* from, Fiber* to, bool from_exiting) {
   sanitizer_after_switch(from);
 }
 
+uint64_t fiber_thread_fpctl() {
+  uint32_t mxcsr = __builtin_ia32_stmxcsr();
+  uint16_t fpucw = 0;
+  asm volatile("fnstcw %0" : "=m"(fpucw));
+  return uint64_t(mxcsr) | (uint64_t(fpucw) << 32);
+}
+
 void fiber_started() { sanitizer_fiber_started(); }
 
 }  // namespace gmprt

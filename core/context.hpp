@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 namespace gmprt {
 
@@ -20,6 +21,8 @@ struct Context {
 };
 
 extern "C" void gmprt_context_swap(Context* from, Context* to);
+extern "C" void gmprt_context_swap_to_g0(Context* from, Context* to, uint64_t* fpctl);
+extern "C" void gmprt_context_swap_from_g0(Context* from, Context* to, uint64_t* fpctl);
 extern "C" void gmprt_context_start();  // first frame of a new fiber (arch file)
 
 struct Fiber {
@@ -46,6 +49,18 @@ void fiber_destroy(Fiber* f);
 // something switches back to from. from_exiting tells the sanitizers that
 // from will never be resumed in its current incarnation.
 void fiber_switch(Fiber* from, Fiber* to, bool from_exiting);
+
+// fiber_switch_to_g0 / fiber_switch_from_g0: the scheduler's pair, for
+// switches between a goroutine and its M's g0 (which never changes the FP
+// control words): the goroutine's control words are saved when it leaves
+// and restored when it arrives only if they differ from *fpctl, the calling
+// thread's current ones (see arch/context_<arch>.S).
+// They are inline (switch.hpp): every call frame left open across a switch
+// costs a mispredicted return when the switch comes back.
+
+// fiber_thread_fpctl: the calling thread's FP control words, in the layout
+// the switch functions keep in *fpctl.
+uint64_t fiber_thread_fpctl();
 
 // fiber_started: the first call of every fiber entry.
 void fiber_started();

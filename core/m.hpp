@@ -28,6 +28,7 @@ using McallFn = G* (*)(G* g);
 
 struct M {
   Fiber g0;             // the scheduler's context on the thread's own stack
+  uint64_t fpctl = 0;   // the thread's current FP control words (context.hpp)
   G* curg = nullptr;    // the goroutine running on this M, if any
   P* p = nullptr;       // the P held (null while idle or in a syscall)
   P* nextp = nullptr;   // the P to take on wakeup; written by startm under sched.lock

@@ -192,15 +192,6 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
 // ---------------------------------------------------------------------------
 // Switching: mcall, execute.
 
-// mcall: switch from the running goroutine to its M's g0 and run fn(g)
-// there. Returns when the goroutine is resumed, possibly on another M.
-void mcall(McallFn fn) {
-  M* m = current_m();
-  G* g = m->curg;
-  m->mcall_fn = fn;
-  fiber_switch(&g->fiber, &m->g0, fn == goexit0);
-}
-
 namespace {
 
 // execute: run g on m until it switches back to g0 (Go's execute + gogo).
@@ -215,19 +206,21 @@ void execute(M* m, G* g, bool inherit) {
   if (!inherit) p->schedtick++;
   // Relaxed: a statistic, written only by the owner of p.
   p->nswitch.store(p->nswitch.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  fiber_switch(&m->g0, &g->fiber, false);
+  fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
   m->curg = nullptr;
 }
 
 // run: execute g, then whatever the mcall functions hand back, until one
-// returns null.
+// returns null. A G handed back resumes its time slice when it is the one
+// that just ran, and starts a new one otherwise.
 void run(M* m, G* g, bool inherit) {
   while (g) {
     execute(m, g, inherit);
     McallFn fn = m->mcall_fn;
     m->mcall_fn = nullptr;
-    g = fn(g);
-    inherit = true;
+    G* next = fn(g);
+    inherit = next == g;
+    g = next;
   }
 }
 
@@ -394,6 +387,7 @@ void* mstart(void* arg) {
   set_current_m(m);
   m->tid = pid_t(syscall(SYS_gettid));
   fiber_init_thread(&m->g0);
+  m->fpctl = fiber_thread_fpctl();
   stack_thread_init();
   if (m->nextp) {
     P* p = m->nextp;
@@ -410,15 +404,31 @@ void* mstart(void* arg) {
 // Leaving and yielding.
 
 // gosched_m: put g on the global queue and schedule (Go's goschedImpl).
+// When this P has no local work, schedule_one would go to the global queue
+// next anyway: take the next G in the same critical section and hand it
+// straight to run(), unless something needs schedule_one's attention (a
+// locked M, a stopping world, a head G locked to another M).
 G* gosched_m(G* g) {
+  M* m = current_m();
+  P* p = m->p;
   // Relaxed: the global queue's lock publishes g.
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   LockGuard guard(sched.lock);
-  globrunq_put(g);
-  return nullptr;
+  G* head = sched.runq.head;
+  // Relaxed: gcwaiting is re-checked by schedule_one; a stale false only
+  // delays this M's stop by one time slice.
+  if (!head || m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed) ||
+      !runq_empty_owner(&p->runq) || (head->lockedm && head->lockedm != m)) {
+    globrunq_put(g);
+    return nullptr;
+  }
+  // g to the back, the head to run: the queue's length is unchanged. One G
+  // only, so the next yield finds the local queue empty again.
+  sched.runq.pop();
+  sched.runq.push_back(g);
+  p->schedtick++;  // the fairness tick schedule_one would have counted
+  return head;
 }
-
-void gosched() { mcall(gosched_m); }
 
 // goexit0: g has finished (returned or called gmp_exit). Runs on g0.
 G* goexit0(G* g) {

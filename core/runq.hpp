@@ -67,6 +67,16 @@ G* runq_steal(LocalRunq* dst, LocalRunq* victim, bool steal_runnext, bool victim
 // transit is not in the queue yet.
 bool runq_empty(const LocalRunq* q);
 
+// runq_empty_owner: a cheaper runq_empty for the owner P, which moves Gs
+// between runnext and the ring only itself. A stale read can only say
+// "not empty" for a queue that thieves have just emptied.
+inline bool runq_empty_owner(const LocalRunq* q) {
+  // Relaxed: see above; a wrong "not empty" only sends the caller down its
+  // general path.
+  return q->runnext.load(std::memory_order_relaxed) == nullptr &&
+         q->head.load(std::memory_order_relaxed) == q->tail.load(std::memory_order_relaxed);
+}
+
 // runq_size: the ring's length plus runnext (approximate under concurrency).
 uint32_t runq_size(const LocalRunq* q);
 

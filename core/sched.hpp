@@ -24,6 +24,7 @@
 #include "m.hpp"
 #include "note.hpp"
 #include "p.hpp"
+#include "switch.hpp"
 
 namespace gmprt {
 
@@ -111,9 +112,7 @@ void plain_thread_enter();        // a plain thread calls into the runtime (dead
 // Goroutines (proc.cpp).
 int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
             MainWait* main_wait);
-void gosched();               // yield to the back of the global queue
 void goexit();                // end the running G
-void mcall(McallFn fn);       // switch to g0 and run fn(g) there
 G* gosched_m(G* g);
 G* goexit0(G* g);
 void* mstart(void* arg);      // an M's thread body
@@ -122,6 +121,19 @@ void* mstart(void* arg);      // an M's thread body
 G* current_g();               // the running G, or null on g0 / a plain thread
 M* current_m();               // the calling thread's M, or null on a plain thread
 void set_current_m(M* m);     // bind the calling thread to m (mstart)
+
+// mcall: switch from the running goroutine to its M's g0 and run fn(g)
+// there. Returns when the goroutine is resumed, possibly on another M.
+// Inline, with gosched, to keep frames open across the switch few.
+inline void mcall(McallFn fn) {
+  M* m = current_m();
+  G* g = m->curg;
+  m->mcall_fn = fn;
+  fiber_switch_to_g0(&g->fiber, &m->g0, &m->fpctl, fn == goexit0);
+}
+
+// gosched: yield to the back of the global queue (Go's Gosched).
+inline void gosched() { mcall(gosched_m); }
 
 // Parking (park.cpp).
 void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason);

@@ -5,7 +5,7 @@
  *   pushes the callee-saved registers (rbp rbx r12-r15) and the MXCSR and x87
  *   control words, stores rsp in from->sp, loads to->sp and pops the same
  *   frame. The frame, from the saved sp upwards:
- *     sp+0   MXCSR (4 bytes), x87 control word (2 bytes), 2 bytes unused
+ *     sp+0   MXCSR (4 bytes), x87 control word (2 bytes), 2 zero bytes
  *     sp+8   r15
  *     sp+16  r14
  *     sp+24  r13
@@ -37,10 +37,64 @@ gmprt_context_swap:
     subq $8, %rsp
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
+    movw $0, 6(%rsp)
+    movq (%rsp), %rax
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
+    /* Restore the control words only when they differ from the ones just
+     * saved: LDMXCSR and FLDCW are slow, and the words almost never change. */
+    cmpq (%rsp), %rax
+    jne 1f
+2:
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+1:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
+    jmp 2b
+    .cfi_endproc
+    .size gmprt_context_swap, .-gmprt_context_swap
+
+/*
+ * The scheduler's pair (proc.cpp): every switch between goroutines goes
+ * G -> g0 -> G', and g0 never changes the FP control words. So the words are
+ * saved once, when a goroutine leaves (gmprt_context_swap_to_g0, which also
+ * records them in *fpctl: they are now the thread's), and restored when a
+ * goroutine arrives only if they differ from the thread's
+ * (gmprt_context_swap_from_g0). STMXCSR and LDMXCSR are slow; this keeps one
+ * STMXCSR per round trip and no LDMXCSR in the common case. The frame is the
+ * same as above; g0's control-word slot is never read.
+ *
+ * gmprt_context_swap_to_g0(Context *from, Context *to, uint64_t *fpctl)
+ */
+    .globl gmprt_context_swap_to_g0
+    .hidden gmprt_context_swap_to_g0
+    .type gmprt_context_swap_to_g0, @function
+    .p2align 4
+gmprt_context_swap_to_g0:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movw $0, 6(%rsp)
+    movl (%rsp), %eax
+    movl %eax, (%rdx)
+    movzwl 4(%rsp), %eax
+    movl %eax, 4(%rdx)
+    movq %rsp, (%rdi)
+    movq (%rsi), %rsp
     addq $8, %rsp
     popq %r15
     popq %r14
@@ -50,7 +104,43 @@ gmprt_context_swap:
     popq %rbp
     ret
     .cfi_endproc
-    .size gmprt_context_swap, .-gmprt_context_swap
+    .size gmprt_context_swap_to_g0, .-gmprt_context_swap_to_g0
+
+/* gmprt_context_swap_from_g0(Context *from, Context *to, uint64_t *fpctl) */
+    .globl gmprt_context_swap_from_g0
+    .hidden gmprt_context_swap_from_g0
+    .type gmprt_context_swap_from_g0, @function
+    .p2align 4
+gmprt_context_swap_from_g0:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    movq %rsp, (%rdi)
+    movq (%rsi), %rsp
+    movq (%rsp), %rax
+    cmpq (%rdx), %rax
+    jne 1f
+2:
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+1:
+    movq %rax, (%rdx)
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    jmp 2b
+    .cfi_endproc
+    .size gmprt_context_swap_from_g0, .-gmprt_context_swap_from_g0
 
     .globl gmprt_context_start
     .hidden gmprt_context_start
