@@ -59,7 +59,10 @@ void report_deadlock() {
   write_all(head, sizeof head - 1);
   for (size_t i = 0; i < sched.nallg; i++) {
     G* g = sched.allg[i];
-    if (g->system || g->status.load(std::memory_order_relaxed) == GStatus::dead) continue;
+    // Acquire: pairs with newproc's Release store; the fields below are then
+    // those of the live goroutine.
+    GStatus s = g->status.load(std::memory_order_acquire);
+    if (s == GStatus::dead || s == GStatus::idle || g->system) continue;
     char line[160];
     int n = snprintf(line, sizeof line, "goroutine %llu [%s]%s%s\n", (unsigned long long)g->goid,
                      wait_reason_string(g->waitreason), g->name[0] ? ": " : "", g->name);
@@ -73,10 +76,10 @@ bool all_asleep() {
   bool any = false;
   for (size_t i = 0; i < sched.nallg; i++) {
     G* g = sched.allg[i];
-    // Relaxed: with no M running, statuses are not changing under us except
-    // through wakers, which are exactly what the other conditions exclude.
-    GStatus s = g->status.load(std::memory_order_relaxed);
-    if (g->system || s == GStatus::dead || s == GStatus::idle) continue;
+    // Acquire: as in report_deadlock. With no M running, statuses change
+    // only through wakers, which the other conditions exclude.
+    GStatus s = g->status.load(std::memory_order_acquire);
+    if (s == GStatus::dead || s == GStatus::idle || g->system) continue;
     if (s != GStatus::waiting) return false;
     any = true;
   }
@@ -111,7 +114,11 @@ void check_dead() {
   report_deadlock();
   // The main goroutines stay blocked; should one ever finish, it must not
   // signal a gmp_main that has returned.
-  for (size_t i = 0; i < sched.nallg; i++) sched.allg[i]->main_wait = nullptr;
+  for (size_t i = 0; i < sched.nallg; i++) {
+    G* g = sched.allg[i];
+    // Acquire: as in all_asleep; only parked goroutines can hold a main_wait.
+    if (g->status.load(std::memory_order_acquire) == GStatus::waiting) g->main_wait = nullptr;
+  }
   main_wake_all(GMP_EDEADLOCK);
 }
 

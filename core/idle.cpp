@@ -230,6 +230,14 @@ void mexit(M* m) {
   if (m->locked_ext || m->lockedg) sched.nmlocked--;
   m->lockedg = nullptr;
   m->locked_ext = 0;
+  // A thread that leaves while the runtime runs (its locked goroutine
+  // exited) is detached: nobody joins it. Shutdown joins the others and
+  // frees the M of a detached one only after seeing it dead, which is set
+  // here under sched.lock: the thread touches no M memory after unlocking.
+  if (!sched.stopping) {
+    m->detached = true;
+    pthread_detach(pthread_self());
+  }
   // Release: gmp_shutdown's Acquire load sees everything the M did.
   m->dead.store(true, std::memory_order_release);
   check_dead();

@@ -54,6 +54,7 @@ struct M {
   std::atomic<bool> dead{false};  // the thread has left the scheduler for good
   // created: `thread` is valid (set by the creator after pthread_create).
   std::atomic<bool> created{false};
+  bool detached = false;  // left while the runtime ran; not joined (guarded by sched.lock)
 };
 
 }  // namespace gmprt

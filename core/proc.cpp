@@ -177,8 +177,9 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   } else {
     sched.ngoroutines_plain.fetch_add(1, std::memory_order_relaxed);
   }
-  // Relaxed: the run queue's Release publication orders this store.
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  // Release: check_dead and dumps read the other fields (system, name) of a
+  // G only after an Acquire load of its status sees it live.
+  g->status.store(GStatus::runnable, std::memory_order_release);
   if (p) {
     runq_put_p(p, g, true);
   } else {

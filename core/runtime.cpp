@@ -94,7 +94,10 @@ void stop_all_ms() {
     // An M counted just before stopping was set may still be being created.
     // Acquire: pairs with the Release store in newm_start.
     while (!m->created.load(std::memory_order_acquire)) sched_yield();
-    pthread_join(m->thread, nullptr);
+    sched.lock.lock();
+    bool detached = m->detached;
+    sched.lock.unlock();
+    if (!detached) pthread_join(m->thread, nullptr);
   }
 }
 
@@ -176,19 +179,28 @@ int run_main(gmp_fn fn, void* arg) {
   if (rc) return rc;
   plain_thread_enter();
   MainWait mw;
+  // Registered before the main goroutine exists (it may finish at once), but
+  // counted as blocked only once the goroutine is queued: until then this
+  // thread is a live plain thread, which keeps check_dead from judging a
+  // world in which the main goroutine is not yet visible.
   sched.lock.lock();
   main_wait_add(&mw);
-  sched.nplain_blocked++;
   sched.lock.unlock();
   rc = newproc(fn, arg, kDefaultStackSize, nullptr, uintptr_t(__builtin_return_address(0)), &mw);
   if (rc == 0) {
-    // Acquire: pairs with the Release store in main_done / check_dead.
+    sched.lock.lock();
+    sched.nplain_blocked++;
+    check_dead();
+    sched.lock.unlock();
+    // Acquire: pairs with the Release store in main_signal.
     while (mw.done.load(std::memory_order_acquire) == 0) futex_wait(&mw.done, 0, -1);
     rc = mw.result;
+    sched.lock.lock();
+    sched.nplain_blocked--;
+    sched.lock.unlock();
   }
   sched.lock.lock();
   main_wait_remove(&mw);
-  sched.nplain_blocked--;
   sched.lock.unlock();
   return rc;
 }
@@ -217,9 +229,11 @@ void main_wake_all(int result) {
 // goroutine_ended: a user goroutine exited on p; nudge a waiting shutdown
 // (which also re-checks every 10 ms, so a missed nudge only delays it).
 void goroutine_ended(P* p) {
-  // Relaxed: owner-only counter, read as a snapshot.
+  // Release: a reader whose Acquire load in count_goroutines sees this exit
+  // also sees everything the goroutine did (so "count reached 0" is a safe
+  // point to free what goroutines used). Owner-only: load and store suffice.
   p->ngoroutines_delta.store(p->ngoroutines_delta.load(std::memory_order_relaxed) - 1,
-                             std::memory_order_relaxed);
+                             std::memory_order_release);
   // Relaxed: a hint, see above.
   if (!sched.shutdown_waiting.load(std::memory_order_relaxed)) return;
   sched.goroutines_gone.fetch_add(1, std::memory_order_relaxed);
@@ -227,11 +241,12 @@ void goroutine_ended(P* p) {
 }
 
 int64_t count_goroutines() {
-  // Relaxed: a snapshot; exact whenever no goroutine is being created or
-  // ending. Ps are never freed, so every allp[i] below nallp is valid.
-  int64_t n = sched.ngoroutines_plain.load(std::memory_order_relaxed);
-  int32_t np = sched.nallp.load(std::memory_order_acquire);  // Acquire: see new_p
-  for (int32_t i = 0; i < np; i++) n += allp[i]->ngoroutines_delta.load(std::memory_order_relaxed);
+  // A snapshot; exact whenever no goroutine is being created or ending. Ps
+  // are never freed, so every allp[i] below nallp is valid.
+  int64_t n = sched.ngoroutines_plain.load(std::memory_order_relaxed);  // relaxed: a count
+  int32_t np = sched.nallp.load(std::memory_order_acquire);  // Acquire: see procresize
+  // Acquire: pairs with goroutine_ended's Release store.
+  for (int32_t i = 0; i < np; i++) n += allp[i]->ngoroutines_delta.load(std::memory_order_acquire);
   return n;
 }
 
