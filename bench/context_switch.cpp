@@ -12,7 +12,12 @@
 //   context_switch  fiber_switch(), the annotated wrapper every switch in the
 //                   runtime goes through (in a normal build the annotations
 //                   compile to nothing, so this is one extra call);
-//   context_swap    gmprt_context_swap() called directly (the assembly alone).
+//   context_swap    gmprt_context_swap() called directly (the assembly alone);
+//   context_switch_g0  the scheduler's pair (core/switch.hpp, when the tree
+//                   has it): fiber_switch_from_g0 into the peer and
+//                   fiber_switch_to_g0 back, as every G -> g0 -> G' in the
+//                   runtime goes; the FP control words are saved on the way
+//                   to g0 and restored only when they changed.
 // Both save the same state as jump_fcontext: the callee-saved registers and
 // the MXCSR and x87 control words. Boost is linked statically when its
 // archive exists, so neither side pays a PLT jump.
@@ -21,7 +26,7 @@
 //   workload=context_switch impl=gmprt metric=ns_per_switch value=X unit=ns
 //   workload=context_switch impl=boost metric=ns_per_switch value=X unit=ns
 //   workload=context_switch ratio gmprt/boost=R
-// and the same three for workload=context_swap.
+// and the same three for workload=context_swap (and context_switch_g0).
 // Usage: bench_context_switch [round_trips_per_round]
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +37,10 @@
 #include <boost/context/detail/fcontext.hpp>
 
 #include "core/context.hpp"
+#if __has_include("core/switch.hpp")
+#include "core/switch.hpp"
+#define GMPRT_BENCH_HAVE_G0_PAIR 1
+#endif
 
 namespace {
 
@@ -80,6 +89,25 @@ double run_gmprt_raw(long round_trips) {
   for (long i = 0; i < round_trips; i++) gmprt::gmprt_context_swap(&g_main_ctx, &g_raw_fiber.ctx);
   return double(now_ns() - t0) / double(2 * round_trips);
 }
+
+// --- gmprt: the scheduler's pair (G -> g0 -> G) --------------------------------
+
+#if defined(GMPRT_BENCH_HAVE_G0_PAIR)
+gmprt::Fiber g_g0;  // the thread's own stack plays the M's g0
+gmprt::Fiber g_g;   // the peer plays the goroutine
+uint64_t g_fpctl;   // the thread's FP control words, as the M keeps them
+
+[[noreturn]] void peer_g(void*) {
+  gmprt::fiber_started();
+  for (;;) gmprt::fiber_switch_to_g0(&g_g, &g_g0, &g_fpctl, false);
+}
+
+double run_gmprt_pair(long round_trips) {
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < round_trips; i++) gmprt::fiber_switch_from_g0(&g_g0, &g_g, &g_fpctl);
+  return double(now_ns() - t0) / double(2 * round_trips);
+}
+#endif
 
 // --- Boost.Context: jump_fcontext -----------------------------------------
 
@@ -133,20 +161,36 @@ int main(int argc, char** argv) {
   char* boost_stack = static_cast<char*>(alloc_stack());
   g_boost_peer = bctx::make_fcontext(boost_stack + kStackSize, kStackSize, peer_boost);
 
+#if defined(GMPRT_BENCH_HAVE_G0_PAIR)
+  gmprt::fiber_init_thread(&g_g0);
+  g_fpctl = gmprt::fiber_thread_fpctl();
+  gmprt::fiber_make(&g_g, alloc_stack(), kStackSize, peer_g, nullptr);
+#endif
+
   // Warm-up: start the peers, fault in their stacks, settle the branch predictors.
   long warm = std::max(1L, g_round_trips / 10);
   run_gmprt_wrapped(warm);
   run_gmprt_raw(warm);
   run_boost(warm);
+#if defined(GMPRT_BENCH_HAVE_G0_PAIR)
+  run_gmprt_pair(warm);
+  double pair[kRounds];
+#endif
 
   double wrapped[kRounds], raw[kRounds], boost[kRounds];
   for (int r = 0; r < kRounds; r++) {
     wrapped[r] = run_gmprt_wrapped(g_round_trips);
     boost[r] = run_boost(g_round_trips);
     raw[r] = run_gmprt_raw(g_round_trips);
+#if defined(GMPRT_BENCH_HAVE_G0_PAIR)
+    pair[r] = run_gmprt_pair(g_round_trips);
+#endif
   }
   double boost_ns = median(boost, kRounds);
   report("context_switch", median(wrapped, kRounds), boost_ns);
   report("context_swap", median(raw, kRounds), boost_ns);
+#if defined(GMPRT_BENCH_HAVE_G0_PAIR)
+  report("context_switch_g0", median(pair, kRounds), boost_ns);
+#endif
   return 0;
 }

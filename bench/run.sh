@@ -41,7 +41,7 @@ if [ -z "$gobin" ]; then
   status=1
 else
   export GOCACHE=$build/bench/go-cache GOPATH=$build/bench/go-path
-  export GOFLAGS= GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local GOTELEMETRY=off
+  export GOFLAGS='' GOPROXY=off GO111MODULE=on GOTOOLCHAIN=local GOTELEMETRY=off
   have_go=1
   for w in spawn yield; do
     if ! (cd "$here/go" && "$gobin" build -o "$bindir/go_$w" "./$w"); then
@@ -110,9 +110,9 @@ if [ -x "$cs" ]; then
     while read -r w impl v; do
       vals[$w.$impl]+="$v "
     done < <(printf '%s\n' "$out" |
-      sed -n 's/^workload=\([a-z_]*\) impl=\([a-z]*\) .*value=\([0-9.eE+-]*\).*/\1 \2 \3/p')
+      sed -n 's/^workload=\([a-z0-9_]*\) impl=\([a-z]*\) .*value=\([0-9.eE+-]*\).*/\1 \2 \3/p')
   done
-  for w in context_switch context_swap; do
+  for w in context_switch context_swap context_switch_g0; do
     [ -n "${vals[$w.gmprt]:-}" ] || continue
     # shellcheck disable=SC2086  # the values are a space-separated list
     gm=$(median ${vals[$w.gmprt]})
