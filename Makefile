@@ -66,7 +66,7 @@ fi; \
 echo "deps: installing $$missing"; \
 export DEBIAN_FRONTEND=noninteractive; \
 apt-get update -qq </dev/null && \
-apt-get install -y -qq --no-install-recommends $$missing </dev/null
+apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends $$missing </dev/null
 endef
 
 # $(call configure,DIR,EXTRA-CMAKE-ARGS): configure DIR (re-running is cheap
