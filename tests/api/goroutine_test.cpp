@@ -39,7 +39,7 @@ TEST(Goroutine, RunsFunctionWithArgument) {
 }
 
 TEST(Goroutine, GoFromGoroutinesAndThreads) {
-  constexpr int kSpawners = 4, kEach = 5000;
+  constexpr int kSpawners = 4, kEach = sized(5000, 500);
   auto ran = std::make_shared<std::atomic<int>>(0);
   for (int i = 0; i < kSpawners; i++) {
     ASSERT_EQ(go([ran] {
@@ -212,7 +212,7 @@ TEST(Goroutine, GoidStableWithinGoroutine) {
 // Ids are unique across goroutines created from many goroutines and threads
 // at once, and across two waves (the second reuses the first's dead Gs).
 TEST(Goroutine, GoidsAreUnique) {
-  constexpr int kSpawners = 6, kEach = kSanitized ? 3000 : 20000, kWaves = 2;
+  constexpr int kSpawners = 6, kEach = kSanitized ? sized(3000, 500) : 20000, kWaves = 2;
   constexpr int kTotal = kSpawners * kEach;
   std::vector<uint64_t> all;
   for (int wave = 0; wave < kWaves; wave++) {
@@ -269,6 +269,14 @@ TEST(Goroutine, NumGoroutineCountsLiveGoroutines) {
   EXPECT_EQ(seen->load(), kN + 1);
   for (auto& p : ps) gmp_ready(p->g.load());
   EXPECT_TRUE(wait_until([] { return gmp_num_goroutine() == 0; })) << gmp_num_goroutine();
+  // The Parked records outlive every access (gmp_num_goroutine promises no
+  // ordering with the exited goroutines' writes; resumed does).
+  EXPECT_TRUE(wait_until([&] {
+    for (auto& p : ps) {
+      if (!p->resumed.load()) return false;
+    }
+    return true;
+  }));
 }
 
 // Stealing: goroutines all created by one goroutine (so they sit on its P's

@@ -128,11 +128,12 @@ GMPRT_CHILD(MaxprocsLargestValue) {
   CHILD_CHECK_EQ(gmp_maxprocs(GMP_MAXPROCS_MAX), cur);
   CHILD_CHECK_EQ(gmp_maxprocs(0), GMP_MAXPROCS_MAX);
   static std::atomic<int> ran{0};
-  for (int i = 0; i < 5000; i++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);
-  CHILD_CHECK(wait_until([] { return ran.load() == 5000; }));
+  static constexpr int kN = sized(5000, 1000);
+  for (int i = 0; i < kN; i++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);
+  CHILD_CHECK(wait_until([] { return ran.load() == kN; }));
   CHILD_CHECK_EQ(gmp_maxprocs(1), GMP_MAXPROCS_MAX);
-  for (int i = 0; i < 5000; i++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);
-  CHILD_CHECK(wait_until([] { return ran.load() == 10000; }));
+  for (int i = 0; i < kN; i++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);
+  CHILD_CHECK(wait_until([] { return ran.load() == 2 * kN; }));
   return 0;
 }
 
@@ -146,7 +147,7 @@ TEST(Runtime, MaxprocsLargestValueAndBack) {
 // under each size, and none is lost.
 TEST(Runtime, MaxprocsChangesUnderLoad) {
   constexpr int kWorkers = 8;
-  constexpr int kSpawn = 20000;
+  constexpr int kSpawn = sized(20000, 2000);
   struct State {
     std::atomic<bool> stop{false};
     std::atomic<long> progress[kWorkers] = {};

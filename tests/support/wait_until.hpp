@@ -27,6 +27,16 @@ inline constexpr bool kSanitized = true;
 inline constexpr bool kSanitized = false;
 #endif
 
+#if defined(GMPRT_TSAN)
+inline constexpr bool kTsan = true;
+#else
+inline constexpr bool kTsan = false;
+#endif
+
+// sized: a goroutine count for a test, smaller under TSan, which counts
+// every goroutine (fiber) as a thread and dies past 8128 live ones.
+constexpr int sized(int normal, int under_tsan) { return kTsan ? under_tsan : normal; }
+
 // kLiveness: how long a test waits for something that must happen.
 inline constexpr std::chrono::milliseconds kLiveness{kSanitized ? 120000 : 30000};
 
