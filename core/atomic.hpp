@@ -23,4 +23,14 @@ inline void procyield(int n) {
   for (int i = 0; i < n; i++) cpu_relax();
 }
 
+// owner_add: add to a counter that only one thread (a P's owner) writes and
+// others read as a snapshot: a plain load and store, no read-modify-write.
+// order is the store's: relaxed for statistics, release where a reader's
+// Acquire load must see what preceded the update.
+template <typename T>
+inline void owner_add(std::atomic<T>& counter, T delta,
+                      std::memory_order order = std::memory_order_relaxed) {
+  counter.store(counter.load(std::memory_order_relaxed) + delta, order);
+}
+
 }  // namespace gmprt

@@ -61,7 +61,7 @@ void report_deadlock() {
     G* g = sched.allg[i];
     // Acquire: pairs with newproc's Release store; the fields below are then
     // those of the live goroutine.
-    GStatus s = g->status.load(std::memory_order_acquire);
+    GStatus s = load_status(g, std::memory_order_acquire);
     if (s == GStatus::dead || s == GStatus::idle || g->system) continue;
     char line[160];
     int n = snprintf(line, sizeof line, "goroutine %llu [%s]%s%s\n", (unsigned long long)g->goid,
@@ -78,7 +78,7 @@ bool all_asleep() {
     G* g = sched.allg[i];
     // Acquire: as in report_deadlock. With no M running, statuses change
     // only through wakers, which the other conditions exclude.
-    GStatus s = g->status.load(std::memory_order_acquire);
+    GStatus s = load_status(g, std::memory_order_acquire);
     if (s == GStatus::dead || s == GStatus::idle || g->system) continue;
     if (s != GStatus::waiting) return false;
     any = true;
@@ -117,7 +117,7 @@ void check_dead() {
   for (size_t i = 0; i < sched.nallg; i++) {
     G* g = sched.allg[i];
     // Acquire: as in all_asleep; only parked goroutines can hold a main_wait.
-    if (g->status.load(std::memory_order_acquire) == GStatus::waiting) g->main_wait = nullptr;
+    if (load_status(g, std::memory_order_acquire) == GStatus::waiting) g->main_wait = nullptr;
   }
   main_wake_all(GMP_EDEADLOCK);
 }

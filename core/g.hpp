@@ -71,11 +71,11 @@ struct G {
   Fiber fiber;  // saved context and stack bounds; touched only by switches
   Stack stack;  // the memory behind fiber (kept with the G on free lists)
 
-  // Status: see the table above. Every change is a CAS or a store by the
-  // owner; Acquire/Release as noted at each site.
-  std::atomic<GStatus> status{GStatus::idle};
-  // wake_token: gmp_ready arrived while the G was not yet parked (see park.cpp).
-  std::atomic<uint32_t> wake_token{0};
+  // Status: a GStatus (the table above) in the low byte, plus kWoken: a
+  // gmp_ready arrived while the G was running or runnable, to end its next
+  // park at once (park.cpp). Every change is a read-modify-write or a store
+  // by the owner; orderings as noted at each site.
+  std::atomic<uint32_t> status{uint32_t(GStatus::idle)};
   // preempt: the runtime asks the G to give way at its next preemption point.
   // Relaxed: a hint; the yield that follows synchronises through the run queue.
   std::atomic<bool> preempt{false};
@@ -96,5 +96,17 @@ struct G {
 };
 
 inline G*& schedlink(G* g) { return g->schedlink; }
+
+inline constexpr uint32_t kWoken = 0x100;
+inline GStatus gstatus(uint32_t word) { return GStatus(word & 0xff); }
+inline GStatus load_status(const G* g, std::memory_order order) {
+  return gstatus(g->status.load(order));
+}
+inline void store_status(G* g, GStatus s, std::memory_order order) {
+  g->status.store(uint32_t(s), order);
+}
+// runnable -> running differs by this much in the low byte; adding or
+// subtracting it changes the state and keeps kWoken.
+inline constexpr uint32_t kRunnableToRunning = uint32_t(GStatus::running) - uint32_t(GStatus::runnable);
 
 }  // namespace gmprt

@@ -52,7 +52,7 @@ G* malg() {
     free(mem);
     return nullptr;
   }
-  g->status.store(GStatus::dead, std::memory_order_relaxed);  // relaxed: private
+  store_status(g, GStatus::dead, std::memory_order_relaxed);  // relaxed: private
   return g;
 }
 

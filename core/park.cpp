@@ -9,13 +9,16 @@
 // taken the lock after the commit released it, so it always sees g waiting;
 // it then CASes waiting -> runnable, which makes it g's owner, and queues g.
 //
-// Early wakeups. gmp_ready may also reach a goroutine that is not parked yet
-// (user code is free to publish its handle before parking). Then ready leaves
-// a wake token in g and the park in progress, or the next one, consumes it and
-// returns at once. The token is a Dekker handshake: ready stores the token
-// then loads the status; park_m stores the status then exchanges the token;
-// both sequentially consistent, so at least one sees the other, and the CAS
-// waiting -> runnable decides who queues g when both do.
+// Early wakeups. gmp_ready may also reach a goroutine that is running or
+// runnable (user code is free to publish its handle before parking). Then
+// ready sets kWoken in the status word, and the next park consumes it: its
+// step (1) becomes running|kWoken -> runnable, the commit still runs (it
+// may release a lock), and g resumes. Status and flag live in one word, so
+// a single CAS decides every race between ready and park, and a park never
+// reads or clears anything after it has published waiting except through a
+// CAS that fails if g has moved on. (An earlier design kept the flag in its
+// own word and let park_m clear it after publishing waiting; a park_m delayed
+// there by the OS could take a flag meant for the goroutine's next park.)
 //
 // What blocks what: park blocks only the G; ready blocks nothing.
 #include "../capi/include/gmprt.h"
@@ -33,21 +36,27 @@ G* park_m(G* g) {
   void* arg = m->park_arg;
   m->park_commit = nullptr;
   m->park_arg = nullptr;
-  P* p = m->p;
-  // Relaxed: a statistic written only by p's owner.
-  p->npark.store(p->npark.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  // seq_cst: the store of waiting must precede the token exchange below in
-  // the single total order (the Dekker handshake with ready).
-  g->status.store(GStatus::waiting, std::memory_order_seq_cst);
+  owner_add<uint64_t>(m->p->npark, 1);  // relaxed: a statistic
+  // Step (1), or consume an early wakeup. Acquire: a kWoken read here sees
+  // what the readier wrote before its Release CAS. Release on the store of
+  // waiting: publishes g's state to the waker that will CAS it back.
+  uint32_t s = g->status.load(std::memory_order_relaxed);
+  bool woken;
+  for (;;) {
+    woken = (s & kWoken) != 0;
+    uint32_t next = woken ? uint32_t(GStatus::runnable) : uint32_t(GStatus::waiting);
+    if (g->status.compare_exchange_weak(s, next, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed))
+      break;
+  }
   bool stay = commit ? commit(g, arg) != 0 : true;
-  // An early wakeup is consumed by this park whether or not commit keeps g.
-  bool token = g->wake_token.exchange(0, std::memory_order_seq_cst) != 0;
-  if (stay && !token) return nullptr;
-  // Resume g ourselves, unless a waker has already queued it.
-  GStatus waiting = GStatus::waiting;
-  // Acquire: pairs with nothing new (we are g's last owner); acq_rel keeps the
-  // same ordering as every other status CAS.
-  if (g->status.compare_exchange_strong(waiting, GStatus::runnable, std::memory_order_acq_rel))
+  if (woken) return g;
+  if (stay) return nullptr;
+  // commit declined: resume g ourselves, unless a waker has already queued
+  // it. acq_rel: as every status CAS.
+  uint32_t waiting = uint32_t(GStatus::waiting);
+  if (g->status.compare_exchange_strong(waiting, uint32_t(GStatus::runnable),
+                                        std::memory_order_acq_rel))
     return g;
   return nullptr;
 }
@@ -78,30 +87,30 @@ void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason) {
 }
 
 void ready(G* g, bool next) {
+  // Acquire on the load: see the parked G's state as its parker left it.
+  uint32_t s = g->status.load(std::memory_order_acquire);
   for (;;) {
-    // Acquire: see the parked G's state as its parker left it.
-    GStatus s = g->status.load(std::memory_order_acquire);
-    if (s == GStatus::waiting) {
+    GStatus st = gstatus(s);
+    if (st == GStatus::waiting) {
       // acq_rel: we become g's owner (Acquire) and publish our writes to
       // whoever runs it (Release, together with the run queue's).
-      if (g->status.compare_exchange_weak(s, GStatus::runnable, std::memory_order_acq_rel)) {
+      if (g->status.compare_exchange_weak(s, uint32_t(GStatus::runnable),
+                                          std::memory_order_acq_rel, std::memory_order_acquire)) {
         enqueue(g, next);
         return;
       }
       continue;
     }
-    // Not parked: leave a token (Dekker with park_m; both seq_cst).
-    g->wake_token.store(1, std::memory_order_seq_cst);
-    if (g->status.load(std::memory_order_seq_cst) != GStatus::waiting) return;
-    // It parked meanwhile. Whoever takes the token back owns this wakeup.
-    if (g->wake_token.exchange(0, std::memory_order_seq_cst) == 0) return;
-    // We own it. If the CAS fails, g was resumed or readied by someone else,
-    // which subsumes this wakeup.
-    s = GStatus::waiting;
-    // acq_rel: as above.
-    if (g->status.compare_exchange_strong(s, GStatus::runnable, std::memory_order_acq_rel))
-      enqueue(g, next);
-    return;
+    // Running, runnable or in a system call: remember the wakeup for the
+    // next park (once: wakeups do not accumulate). Dead or idle: ignored.
+    if ((st != GStatus::running && st != GStatus::runnable && st != GStatus::syscall) ||
+        (s & kWoken))
+      return;
+    // Release: what we wrote before readying is visible to the park that
+    // consumes the flag with Acquire.
+    if (g->status.compare_exchange_weak(s, s | kWoken, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+      return;
   }
 }
 

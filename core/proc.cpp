@@ -58,14 +58,12 @@ void globrunq_put(G* g) {
   // Relaxed, no read-modify-write: the size is guarded by sched.lock, and
   // readers without the lock only take a hint. The parking protocol for the
   // global queue goes through the lock (check_runqs_nop).
-  sched.runqsize.store(sched.runqsize.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_relaxed);
+  owner_add(sched.runqsize, 1);
 }
 
 void globrunq_put_batch(GQueue* batch, int32_t n) {
   sched.runq.push_back_all(*batch);
-  sched.runqsize.store(sched.runqsize.load(std::memory_order_relaxed) + n,
-                       std::memory_order_relaxed);  // relaxed: as in globrunq_put
+  owner_add(sched.runqsize, n);  // relaxed: as in globrunq_put
 }
 
 // globrunq_get: take a fair share of the global queue for p: one G to return,
@@ -162,7 +160,6 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
     g->name[kNameMax - 1] = 0;
   }
   // Relaxed: the G is private until the run queue publishes it.
-  g->wake_token.store(0, std::memory_order_relaxed);
   g->preempt.store(false, std::memory_order_relaxed);
   // A stack of its own size is already there; a default one comes at first
   // run (stack_bind).
@@ -171,15 +168,14 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   // Relaxed: counters read as snapshots (count_goroutines); per-P ones are
   // written only by the owner.
   if (p) {
-    p->ngoroutines_delta.store(p->ngoroutines_delta.load(std::memory_order_relaxed) + 1,
-                               std::memory_order_relaxed);
-    p->ncreated.store(p->ncreated.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    owner_add<int64_t>(p->ngoroutines_delta, 1);
+    owner_add<uint64_t>(p->ncreated, 1);
   } else {
     sched.ngoroutines_plain.fetch_add(1, std::memory_order_relaxed);
   }
   // Release: check_dead and dumps read the other fields (system, name) of a
   // G only after an Acquire load of its status sees it live.
-  g->status.store(GStatus::runnable, std::memory_order_release);
+  store_status(g, GStatus::runnable, std::memory_order_release);
   if (p) {
     runq_put_p(p, g, true);
   } else {
@@ -202,11 +198,14 @@ void execute(M* m, G* g, bool inherit) {
   if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
   g->m = m;
-  // Relaxed: g is owned by this M (taken from a run queue with Acquire).
-  g->status.store(GStatus::running, std::memory_order_relaxed);
+  // runnable -> running, keeping kWoken: a read-modify-write, since gmp_ready
+  // may set kWoken at any moment. Relaxed: g is owned by this M (taken from a
+  // run queue with Acquire); the word's modification order is all ready needs.
+  uint32_t was = g->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
+  GMP_ASSERT(gstatus(was) == GStatus::runnable);
+  (void)was;
   if (!inherit) p->schedtick++;
-  // Relaxed: a statistic, written only by the owner of p.
-  p->nswitch.store(p->nswitch.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
   m->curg = nullptr;
 }
@@ -255,8 +254,7 @@ G* steal_work(P* p) {
       // Relaxed: deciding whether to pause; any value is safe.
       bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
       if (G* g = runq_steal(&p->runq, &victim->runq, last, running)) {
-        // Relaxed: a statistic written only by p's owner.
-        p->nsteal.store(p->nsteal.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        owner_add<uint64_t>(p->nsteal, 1);  // relaxed: a statistic
         return g;
       }
     }
@@ -412,8 +410,9 @@ void* mstart(void* arg) {
 G* gosched_m(G* g) {
   M* m = current_m();
   P* p = m->p;
-  // Relaxed: the global queue's lock publishes g.
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  // running -> runnable, keeping kWoken (see execute). Relaxed: the global
+  // queue's lock publishes g.
+  g->status.fetch_sub(kRunnableToRunning, std::memory_order_relaxed);
   LockGuard guard(sched.lock);
   G* head = sched.runq.head;
   // Relaxed: gcwaiting is re-checked by schedule_one; a stale false only
@@ -445,7 +444,7 @@ G* goexit0(G* g) {
   g->arg = nullptr;
   g->waitreason = WaitReason::none;
   // Relaxed: the free list is owner-only; reuse goes through newproc.
-  g->status.store(GStatus::dead, std::memory_order_relaxed);
+  store_status(g, GStatus::dead, std::memory_order_relaxed);
   stack_unbind(p, g);
   gfput(p, g);
   // Count the exit before telling gmp_main, so its caller sees it gone.

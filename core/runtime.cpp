@@ -232,8 +232,7 @@ void goroutine_ended(P* p) {
   // Release: a reader whose Acquire load in count_goroutines sees this exit
   // also sees everything the goroutine did (so "count reached 0" is a safe
   // point to free what goroutines used). Owner-only: load and store suffice.
-  p->ngoroutines_delta.store(p->ngoroutines_delta.load(std::memory_order_relaxed) - 1,
-                             std::memory_order_release);
+  owner_add<int64_t>(p->ngoroutines_delta, -1, std::memory_order_release);
   // Relaxed: a hint, see above.
   if (!sched.shutdown_waiting.load(std::memory_order_relaxed)) return;
   sched.goroutines_gone.fetch_add(1, std::memory_order_relaxed);

@@ -21,6 +21,24 @@
  *   entry never returns; the CFI marks this frame as the outermost one so
  *   debuggers and unwinders stop here.
  */
+/* The callee-saved registers, in frame order (see the layout above). */
+.macro PUSH_CALLEE_SAVED
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+.macro POP_CALLEE_SAVED
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+.endm
+
     .text
     .globl gmprt_context_swap
     .hidden gmprt_context_swap
@@ -28,12 +46,7 @@
     .p2align 4
 gmprt_context_swap:
     .cfi_startproc
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     subq $8, %rsp
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
@@ -47,12 +60,7 @@ gmprt_context_swap:
     jne 1f
 2:
     addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     ret
 1:
     ldmxcsr (%rsp)
@@ -79,12 +87,7 @@ gmprt_context_swap:
     .p2align 4
 gmprt_context_swap_to_g0:
     .cfi_startproc
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     subq $8, %rsp
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
@@ -96,12 +99,7 @@ gmprt_context_swap_to_g0:
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
     addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     ret
     .cfi_endproc
     .size gmprt_context_swap_to_g0, .-gmprt_context_swap_to_g0
@@ -113,12 +111,7 @@ gmprt_context_swap_to_g0:
     .p2align 4
 gmprt_context_swap_from_g0:
     .cfi_startproc
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     subq $8, %rsp
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
@@ -127,12 +120,7 @@ gmprt_context_swap_from_g0:
     jne 1f
 2:
     addq $8, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     ret
 1:
     movq %rax, (%rdx)
