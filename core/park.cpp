@@ -31,7 +31,7 @@ namespace {
 
 // park_m: the g0 half of park.
 G* park_m(G* g) {
-  M* m = current_m();
+  M* m = g->m;  // the M whose g0 runs this (set by execute)
   auto commit = m->park_commit;
   void* arg = m->park_arg;
   m->park_commit = nullptr;

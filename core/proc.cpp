@@ -408,7 +408,7 @@ void* mstart(void* arg) {
 // straight to run(), unless something needs schedule_one's attention (a
 // locked M, a stopping world, a head G locked to another M).
 G* gosched_m(G* g) {
-  M* m = current_m();
+  M* m = g->m;  // the M whose g0 runs this (set by execute)
   P* p = m->p;
   // running -> runnable, keeping kWoken (see execute). Relaxed: the global
   // queue's lock publishes g.
@@ -432,7 +432,7 @@ G* gosched_m(G* g) {
 
 // goexit0: g has finished (returned or called gmp_exit). Runs on g0.
 G* goexit0(G* g) {
-  M* m = current_m();
+  M* m = g->m;  // the M whose g0 runs this (set by execute)
   P* p = m->p;
   bool locked = g->lockedm != nullptr;
   MainWait* mw = g->main_wait;
