@@ -90,6 +90,7 @@ struct G {
   MainWait* main_wait = nullptr;  // set on the main goroutine of gmp_main
   WaitReason waitreason = WaitReason::none;
   bool system = false;     // a runtime goroutine, not counted or reported
+  bool fresh = false;      // queued by newproc and not yet run (owner-only)
   int64_t waitsince = 0;   // nanotime() when it started waiting
   uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
   char name[kNameMax] = {};

@@ -154,6 +154,7 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   g->main_wait = main_wait;
   g->waitreason = WaitReason::none;
   g->system = false;
+  g->fresh = true;
   g->name[0] = 0;
   if (name) {
     strncpy(g->name, name, kNameMax - 1);
@@ -198,12 +199,20 @@ void execute(M* m, G* g, bool inherit) {
   if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
   g->m = m;
-  // runnable -> running, keeping kWoken: a read-modify-write, since gmp_ready
-  // may set kWoken at any moment. Relaxed: g is owned by this M (taken from a
-  // run queue with Acquire); the word's modification order is all ready needs.
-  uint32_t was = g->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
-  GMP_ASSERT(gstatus(was) == GStatus::runnable);
-  (void)was;
+  if (g->fresh) {
+    // First run: nobody can hold g's handle yet (only gmp_self hands it out),
+    // so nobody can set kWoken: a plain store. Relaxed: g is owned by this M.
+    g->fresh = false;
+    store_status(g, GStatus::running, std::memory_order_relaxed);
+  } else {
+    // runnable -> running, keeping kWoken: a read-modify-write, since
+    // gmp_ready may set kWoken at any moment. Relaxed: g is owned by this M
+    // (taken from a run queue with Acquire); the word's modification order
+    // is all ready needs.
+    uint32_t was = g->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
+    GMP_ASSERT(gstatus(was) == GStatus::runnable);
+    (void)was;
+  }
   if (!inherit) p->schedtick++;
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
