@@ -217,9 +217,11 @@ GMP_API gmp_g_t *gmp_self(void);
  * if it returns 0 the goroutine resumes at once. commit may be NULL (stay
  * parked). The typical commit unlocks the lock that guards the wait queue
  * the goroutine was put on, so a waker that finds it there always finds it
- * parked. A gmp_ready that arrives before the goroutine is parked is not
- * lost: the next gmp_park returns at once (after running commit). On a plain
- * thread gmp_park returns at once and does nothing. */
+ * parked. A gmp_ready that arrives while the goroutine is running (before it
+ * parks) is not lost: the next gmp_park still runs commit, then returns at
+ * once. Such early wakeups do not accumulate: several before one park end
+ * that park only (like a binary semaphore). On a plain thread gmp_park
+ * returns at once and does nothing. */
 GMP_API void gmp_park(gmp_park_fn commit, void *arg);
 
 /* gmp_ready: goready. Make a parked goroutine runnable; from a goroutine it
