@@ -446,12 +446,7 @@ G* goexit0(G* g) {
   bool locked = g->lockedm != nullptr;
   MainWait* mw = g->main_wait;
   bool system = g->system;
-  g->main_wait = nullptr;
-  g->m = nullptr;
-  g->lockedm = nullptr;
-  g->fn = nullptr;
-  g->arg = nullptr;
-  g->waitreason = WaitReason::none;
+  // The other fields stay as they are: newproc sets every one on reuse.
   // Relaxed: the free list is owner-only; reuse goes through newproc.
   store_status(g, GStatus::dead, std::memory_order_relaxed);
   stack_unbind(p, g);
