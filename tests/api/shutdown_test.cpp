@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include "child_process.hpp"
 #include "runtime_fixture.hpp"
@@ -26,9 +27,16 @@ int fd_count() {
   return n - 1;  // the directory's own descriptor
 }
 
+// threads_without_runtime: the process's threads before the runtime starts.
+// A first thread is created and joined beforehand, since TSan starts its
+// helper thread at the first pthread_create.
+int threads_without_runtime() {
+  std::thread([] {}).join();
+  return thread_count();
+}
+
 GMPRT_CHILD(ShutdownBusyThenDoneThenRestart) {
-  // Threads before the runtime starts (1, or 2 with TSan's helper thread).
-  static const int base_threads = thread_count();
+  static const int base_threads = threads_without_runtime();
   CHILD_CHECK_EQ(gmp_shutdown(0), 0);  // nothing to stop yet
   static Parked p;
   static std::atomic<uint64_t> first_id{0};
@@ -103,7 +111,7 @@ TEST(Shutdown, WaitsForRunningGoroutines) {
 // Many start/stop cycles leave no threads and no descriptors behind.
 GMPRT_CHILD(ShutdownRestartCycles) {
   static std::atomic<int> ran{0};
-  static const int base_threads = thread_count();  // before the runtime starts
+  static const int base_threads = threads_without_runtime();
   CHILD_CHECK_EQ(gmp_init(), 0);
   CHILD_CHECK_EQ(gmp_shutdown(-1), 0);
   CHILD_CHECK(wait_until([] { return thread_count() == base_threads; }));

@@ -1,6 +1,6 @@
 // stress_test.cpp -- the "million goroutines" tests (suite Stress: ctest
 // label "stress", run serially, not repeated in the env-variant runs).
-// kMany is 1,000,000, or 100,000 under sanitizers.
+// kMany is 1,000,000, or 100,000 under ASan (5,000 under TSan).
 #include <gmprt.h>
 #include <gtest/gtest.h>
 
@@ -102,7 +102,8 @@ TEST(Stress, MillionGoroutinesParkedThenReadied) {
       << m.parked.load() << " of " << kMany << " parked";
   EXPECT_EQ(gmp_num_goroutine(), kMany);
   const long maps = maps_lines();
-  EXPECT_LT(maps, 5000) << "mappings with " << kMany << " goroutines parked";
+  // (TSan maps memory of its own for every fiber: not the runtime's.)
+  if (!kTsan) EXPECT_LT(maps, 5000) << "mappings with " << kMany << " goroutines parked";
   RecordProperty("maps_lines_while_parked", static_cast<int>(maps));
   EXPECT_EQ(m.resumed.load(), 0);
 
