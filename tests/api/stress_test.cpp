@@ -103,7 +103,9 @@ TEST(Stress, MillionGoroutinesParkedThenReadied) {
   EXPECT_EQ(gmp_num_goroutine(), kMany);
   const long maps = maps_lines();
   // (TSan maps memory of its own for every fiber: not the runtime's.)
-  if (!kTsan) EXPECT_LT(maps, 5000) << "mappings with " << kMany << " goroutines parked";
+  if (!kTsan) {
+    EXPECT_LT(maps, 5000) << "mappings with " << kMany << " goroutines parked";
+  }
   RecordProperty("maps_lines_while_parked", static_cast<int>(maps));
   EXPECT_EQ(m.resumed.load(), 0);
 
