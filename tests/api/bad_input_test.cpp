@@ -71,13 +71,8 @@ TEST_F(BadInput, GoExStructSize) {
 }
 
 TEST_F(BadInput, GoExStackSize) {
-  const size_t bad[] = {1,
-                        4096,
-                        GMP_STACK_MIN - 1,
-                        GMP_STACK_MAX + 1,
-                        GMP_STACK_MAX * 2,
-                        SIZE_MAX / 2,
-                        SIZE_MAX};
+  const size_t bad[] = {
+      1, 4096, GMP_STACK_MIN - 1, GMP_STACK_MAX + 1, GMP_STACK_MAX * 2, SIZE_MAX / 2, SIZE_MAX};
   for (size_t s : bad) {
     gmp_go_opts_t o = {sizeof(gmp_go_opts_t), s, "bad-stack"};
     EXPECT_EQ(gmp_go_ex(count_fn, nullptr, &o), GMP_EINVAL) << "stack_size " << s;
@@ -129,7 +124,12 @@ TEST_F(BadInput, ReadyNullIsIgnored) {
 TEST_F(BadInput, GoroutineCallsOnPlainThreadAreHarmless) {
   // Misuse the runtime ignores: each returns at once and changes nothing.
   gmp_park(nullptr, nullptr);
-  gmp_park([](gmp_g_t*, void*) { g_ran++; return 1; }, nullptr);
+  gmp_park(
+      [](gmp_g_t*, void*) {
+        g_ran++;
+        return 1;
+      },
+      nullptr);
   EXPECT_EQ(gmp_unlock_os_thread(), 0);
   EXPECT_EQ(gmp_lock_os_thread(), 0);
   EXPECT_EQ(gmp_unlock_os_thread(), 0);

@@ -298,18 +298,18 @@ TEST(Goroutine, WorkSpreadsToAnotherP) {
   st->deadline = std::chrono::steady_clock::now() + kLiveness;
   ASSERT_EQ(go([st] {
               for (int i = 0; i < kWorkers; i++) {
-                ASSERT_EQ(go([st] {
-                            pid_t me = tid(), expected = 0;
-                            if (!st->first.compare_exchange_strong(expected, me) && expected != me) {
-                              st->two = true;
-                            }
-                            spin_until([&] {
-                              return st->two.load() ||
-                                     std::chrono::steady_clock::now() > st->deadline;
-                            });
-                            st->done++;
-                          }),
-                          GMP_OK);
+                ASSERT_EQ(
+                    go([st] {
+                      pid_t me = tid(), expected = 0;
+                      if (!st->first.compare_exchange_strong(expected, me) && expected != me) {
+                        st->two = true;
+                      }
+                      spin_until([&] {
+                        return st->two.load() || std::chrono::steady_clock::now() > st->deadline;
+                      });
+                      st->done++;
+                    }),
+                    GMP_OK);
               }
             }),
             GMP_OK);

@@ -365,10 +365,20 @@ TEST_P(Park, NullCommitStaysParkedUntilReady) {
 TEST(ParkPlain, ParkOnPlainThreadReturnsAtOnce) {
   std::atomic<int> commits{0};
   gmp_park(nullptr, nullptr);
-  gmp_park([](gmp_g_t*, void* n) { ++*static_cast<std::atomic<int>*>(n); return 1; }, &commits);
+  gmp_park(
+      [](gmp_g_t*, void* n) {
+        ++*static_cast<std::atomic<int>*>(n);
+        return 1;
+      },
+      &commits);
   std::thread([&] {
     gmp_park(nullptr, nullptr);
-    gmp_park([](gmp_g_t*, void* n) { ++*static_cast<std::atomic<int>*>(n); return 1; }, &commits);
+    gmp_park(
+        [](gmp_g_t*, void* n) {
+          ++*static_cast<std::atomic<int>*>(n);
+          return 1;
+        },
+        &commits);
   }).join();
   EXPECT_EQ(commits.load(), 0) << "on a plain thread gmp_park does nothing";
 }

@@ -189,7 +189,8 @@ TEST(Runtime, MaxprocsChangesUnderLoad) {
         if (st->progress[i].load() <= before[i]) return false;
       }
       return true;
-    })) << "a worker stopped making progress with GOMAXPROCS=" << n;
+    })) << "a worker stopped making progress with GOMAXPROCS="
+        << n;
   }
   EXPECT_EQ(gmp_maxprocs(prev), expected);
   st->stop = true;
@@ -293,7 +294,8 @@ TEST(Runtime, ThreadLimitIsFatal) {
   EXPECT_EQ(r.signal(), SIGABRT) << r.describe();
   bool found = false;
   for (const auto& l : lines(r.err)) {
-    found |= l.rfind("gmp: ", 0) == 0 && l.find("program exceeds 1-thread limit") != std::string::npos;
+    found |=
+        l.rfind("gmp: ", 0) == 0 && l.find("program exceeds 1-thread limit") != std::string::npos;
   }
   EXPECT_TRUE(found) << "expected a line \"gmp: program exceeds 1-thread limit\"\n" << r.describe();
 }

@@ -173,7 +173,12 @@ TEST(Shutdown, FromGoroutineIsBusy) {
 GMPRT_CHILD(ExitWithoutShutdown) {
   for (int i = 0; i < 100; i++) {
     CHILD_CHECK_EQ(gmp_go([](void*) { gmp_park(nullptr, nullptr); }, nullptr), 0);
-    CHILD_CHECK_EQ(gmp_go([](void*) { for (;;) gmp_yield(); }, nullptr), 0);
+    CHILD_CHECK_EQ(gmp_go(
+                       [](void*) {
+                         for (;;) gmp_yield();
+                       },
+                       nullptr),
+                   0);
   }
   CHILD_CHECK(wait_until([] { return gmp_num_goroutine() == 200; }));
   exit(7);  // atexit handlers and static destructors run with all of this live

@@ -52,8 +52,8 @@ TEST(Stress, MillionGoroutinesFromPlainThreads) {
     });
   }
   for (auto& t : ts) t.join();
-  EXPECT_TRUE(wait_until([] { return g_exited.load() == kMany / kThreads * kThreads; },
-                         kLiveness * 4))
+  EXPECT_TRUE(
+      wait_until([] { return g_exited.load() == kMany / kThreads * kThreads; }, kLiveness * 4))
       << g_exited.load();
   EXPECT_TRUE(wait_until([] { return gmp_num_goroutine() == 0; }));
 }
@@ -97,8 +97,8 @@ TEST(Stress, MillionGoroutinesParkedThenReadied) {
                 nullptr),
             GMP_OK);
   ASSERT_TRUE(wait_until([] { return g_spawned.load(); }, kLiveness * 4));
-  ASSERT_TRUE(wait_until([&] { return m.parked.load(std::memory_order_acquire) == kMany; },
-                         kLiveness * 4))
+  ASSERT_TRUE(
+      wait_until([&] { return m.parked.load(std::memory_order_acquire) == kMany; }, kLiveness * 4))
       << m.parked.load() << " of " << kMany << " parked";
   EXPECT_EQ(gmp_num_goroutine(), kMany);
   const long maps = maps_lines();

@@ -48,9 +48,9 @@ struct ChildResult {
   std::string err;         // the child's stderr
 
   bool exited() const;
-  int exit_code() const;   // -1 unless exited()
+  int exit_code() const;  // -1 unless exited()
   bool signaled() const;
-  int signal() const;      // 0 unless signaled()
+  int signal() const;            // 0 unless signaled()
   std::string describe() const;  // status, stdout and stderr, for messages
 };
 
@@ -66,28 +66,28 @@ int count_line(const std::string& text, const std::string& line);
 
 }  // namespace gmprt_test
 
-#define GMPRT_CHILD(name)                                                     \
-  static int gmprt_child_body_##name();                                       \
-  static const ::gmprt_test::ChildRegistration gmprt_child_reg_##name(        \
-      #name, gmprt_child_body_##name);                                        \
+#define GMPRT_CHILD(name)                                                                       \
+  static int gmprt_child_body_##name();                                                         \
+  static const ::gmprt_test::ChildRegistration gmprt_child_reg_##name(#name,                    \
+                                                                      gmprt_child_body_##name); \
   static int gmprt_child_body_##name()
 
-#define CHILD_CHECK(cond)                                                     \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
+#define CHILD_CHECK(cond)                                                            \
+  do {                                                                               \
+    if (!(cond)) {                                                                   \
       fprintf(stderr, "%s:%d: CHILD_CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      fflush(stderr);                                                         \
-      _exit(::gmprt_test::kChildCheckFailed);                                 \
-    }                                                                         \
+      fflush(stderr);                                                                \
+      _exit(::gmprt_test::kChildCheckFailed);                                        \
+    }                                                                                \
   } while (0)
 
-#define CHILD_CHECK_EQ(a, b)                                                  \
-  do {                                                                        \
-    long long child_a_ = (long long)(a), child_b_ = (long long)(b);           \
-    if (child_a_ != child_b_) {                                               \
-      fprintf(stderr, "%s:%d: CHILD_CHECK_EQ(%s, %s) failed: %lld != %lld\n", \
-              __FILE__, __LINE__, #a, #b, child_a_, child_b_);                \
-      fflush(stderr);                                                         \
-      _exit(::gmprt_test::kChildCheckFailed);                                 \
-    }                                                                         \
+#define CHILD_CHECK_EQ(a, b)                                                                      \
+  do {                                                                                            \
+    long long child_a_ = (long long)(a), child_b_ = (long long)(b);                               \
+    if (child_a_ != child_b_) {                                                                   \
+      fprintf(stderr, "%s:%d: CHILD_CHECK_EQ(%s, %s) failed: %lld != %lld\n", __FILE__, __LINE__, \
+              #a, #b, child_a_, child_b_);                                                        \
+      fflush(stderr);                                                                             \
+      _exit(::gmprt_test::kChildCheckFailed);                                                     \
+    }                                                                                             \
   } while (0)

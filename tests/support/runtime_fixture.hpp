@@ -15,9 +15,9 @@
 // a child process (child_process.hpp).
 #pragma once
 
+#include <dirent.h>
 #include <gmprt.h>
 #include <gtest/gtest.h>
-#include <dirent.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,9 +104,8 @@ inline bool run_goroutine(std::function<void()> body,
 // run_main: run body as the main goroutine (gmp_main) and return gmp_main's
 // result (0 once body has returned).
 inline int run_main(const std::function<void()>& body) {
-  return gmp_main(
-      [](void* arg) { (*static_cast<const std::function<void()>*>(arg))(); },
-      const_cast<std::function<void()>*>(&body));
+  return gmp_main([](void* arg) { (*static_cast<const std::function<void()>*>(arg))(); },
+                  const_cast<std::function<void()>*>(&body));
 }
 
 // Parked: the rendezvous between a goroutine that parks and its waker. The
@@ -152,10 +151,9 @@ class MaxprocsTest : public ::testing::TestWithParam<int> {
   int prev_ = 0;
 };
 
-#define GMPRT_INSTANTIATE_MAXPROCS(Fixture)                                   \
-  INSTANTIATE_TEST_SUITE_P(Procs, Fixture, ::testing::Values(1, 2, 4),        \
-                           [](const ::testing::TestParamInfo<int>& i) {       \
-                             return "P" + std::to_string(i.param);            \
-                           })
+#define GMPRT_INSTANTIATE_MAXPROCS(Fixture)       \
+  INSTANTIATE_TEST_SUITE_P(                       \
+      Procs, Fixture, ::testing::Values(1, 2, 4), \
+      [](const ::testing::TestParamInfo<int>& i) { return "P" + std::to_string(i.param); })
 
 }  // namespace gmprt_test

@@ -23,11 +23,11 @@
 #include <time.h>
 
 /* State shared by the main goroutine and the N parkers. */
-static gmp_g_t **handles;          /* handles[i]: goroutine i, set when it has parked */
-static atomic_long parked;         /* goroutines whose park has committed */
-static atomic_long finished;       /* goroutines that resumed and ran to their end */
-static long count;                 /* N */
-static int ok = 1;                 /* every check passed */
+static gmp_g_t** handles;    /* handles[i]: goroutine i, set when it has parked */
+static atomic_long parked;   /* goroutines whose park has committed */
+static atomic_long finished; /* goroutines that resumed and ran to their end */
+static long count;           /* N */
+static int ok = 1;           /* every check passed */
 
 static double now_ms(void) {
   struct timespec ts;
@@ -38,7 +38,7 @@ static double now_ms(void) {
 /* register_parked: the park commit. It runs on the scheduler, after the
  * goroutine is marked waiting, so whoever sees the handle may ready it.
  * Returning nonzero keeps the goroutine parked. */
-static int register_parked(gmp_g_t *g, void *arg) {
+static int register_parked(gmp_g_t* g, void* arg) {
   long i = (long)(intptr_t)arg;
   handles[i] = g;
   atomic_fetch_add_explicit(&parked, 1, memory_order_release);
@@ -46,7 +46,7 @@ static int register_parked(gmp_g_t *g, void *arg) {
 }
 
 /* parker: the body of each of the N goroutines. */
-static void parker(void *arg) {
+static void parker(void* arg) {
   gmp_park(register_parked, arg); /* returns once the main goroutine readies us */
   atomic_fetch_add_explicit(&finished, 1, memory_order_relaxed);
 }
@@ -54,11 +54,11 @@ static void parker(void *arg) {
 /* wait_for: let other goroutines run until *counter reaches want. The main
  * goroutine polls with gmp_yield (a real program would park on a channel
  * or a wait group; this demo uses only the parking primitive). */
-static void wait_for(atomic_long *counter, long want) {
+static void wait_for(atomic_long* counter, long want) {
   while (atomic_load_explicit(counter, memory_order_acquire) < want) gmp_yield();
 }
 
-static void check(int cond, const char *what) {
+static void check(int cond, const char* what) {
   if (!cond) {
     fprintf(stderr, "demo: check failed: %s\n", what);
     ok = 0;
@@ -66,11 +66,11 @@ static void check(int cond, const char *what) {
 }
 
 /* main_goroutine: spawn, wait for every park, ready all, wait for all. */
-static void main_goroutine(void *unused) {
+static void main_goroutine(void* unused) {
   (void)unused;
   double t0 = now_ms();
   for (long i = 0; i < count; i++) {
-    int rc = gmp_go(parker, (void *)(intptr_t)i);
+    int rc = gmp_go(parker, (void*)(intptr_t)i);
     if (rc != GMP_OK) {
       fprintf(stderr, "demo: gmp_go: %s after %ld goroutines\n", gmp_strerror(rc), i);
       ok = 0;
@@ -100,7 +100,7 @@ static void main_goroutine(void *unused) {
   printf("total               %8.1f ms  %6.0f ns/goroutine\n", t4 - t0, (t4 - t0) * 1e6 / count);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   count = argc > 1 ? atol(argv[1]) : 1000000;
   if (count <= 0) {
     fprintf(stderr, "usage: %s [goroutines]\n", argv[0]);

@@ -17,30 +17,30 @@
 
 static int passed, failed;
 
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (cond) {                                                          \
-      passed++;                                                          \
-    } else {                                                             \
-      failed++;                                                          \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (cond) {                                                                \
+      passed++;                                                                \
+    } else {                                                                   \
+      failed++;                                                                \
       fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    }                                                                    \
+    }                                                                          \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                   \
-  do {                                                                   \
-    long long a_ = (long long)(a), b_ = (long long)(b);                  \
-    if (a_ == b_) {                                                      \
-      passed++;                                                          \
-    } else {                                                             \
-      failed++;                                                          \
+#define CHECK_EQ(a, b)                                                                          \
+  do {                                                                                          \
+    long long a_ = (long long)(a), b_ = (long long)(b);                                         \
+    if (a_ == b_) {                                                                             \
+      passed++;                                                                                 \
+    } else {                                                                                    \
+      failed++;                                                                                 \
       fprintf(stderr, "%s:%d: CHECK_EQ(%s, %s) failed: %lld != %lld\n", __FILE__, __LINE__, #a, \
-              #b, a_, b_);                                               \
-    }                                                                    \
+              #b, a_, b_);                                                                      \
+    }                                                                                           \
   } while (0)
 
 /* wait_until: poll (yielding) until *flag >= want, at most ~30 s. */
-static int wait_until(atomic_int *flag, int want) {
+static int wait_until(atomic_int* flag, int want) {
   for (long i = 0; i < 3000000; i++) {
     if (atomic_load(flag) >= want) return 1;
     if (gmp_self()) {
@@ -54,54 +54,54 @@ static int wait_until(atomic_int *flag, int want) {
 }
 
 static atomic_int ran;
-static void count_fn(void *arg) {
+static void count_fn(void* arg) {
   (void)arg;
   atomic_fetch_add(&ran, 1);
 }
 
 /* --- the first runtime call: gmp_main, whose goroutine is id 1 ---------- */
 static uint64_t first_goid;
-static gmp_g_t *first_self;
-static void first_main(void *arg) {
+static gmp_g_t* first_self;
+static void first_main(void* arg) {
   first_goid = gmp_goid();
   first_self = gmp_self();
-  *(int *)arg = 1;
+  *(int*)arg = 1;
 }
 
 /* --- inside a main goroutine: calls that need a goroutine ---------------- */
 static atomic_int main_parked, main_resumed;
-static gmp_g_t *_Atomic main_handle;
+static gmp_g_t* _Atomic main_handle;
 
-static int publish(gmp_g_t *g, void *arg) {
+static int publish(gmp_g_t* g, void* arg) {
   (void)arg;
   atomic_store(&main_handle, g);
   atomic_store(&main_parked, 1);
   return 1; /* stay parked */
 }
 
-static void waker(void *arg) {
+static void waker(void* arg) {
   (void)arg;
   wait_until(&main_parked, 1);
   gmp_ready(atomic_load(&main_handle));
 }
 
 static int commit_calls;
-static int resume_at_once(gmp_g_t *g, void *arg) {
+static int resume_at_once(gmp_g_t* g, void* arg) {
   commit_calls++;
   CHECK(g != NULL);
-  CHECK_EQ(*(int *)arg, 99);
+  CHECK_EQ(*(int*)arg, 99);
   return 0; /* resume at once */
 }
 
-static void nested_main(void *arg) { (void)arg; }
+static void nested_main(void* arg) { (void)arg; }
 
-static void exiter(void *arg) {
+static void exiter(void* arg) {
   atomic_fetch_add(&ran, 1);
   gmp_exit();
-  *(int *)arg = 1; /* never runs */
+  *(int*)arg = 1; /* never runs */
 }
 
-static void goroutine_main(void *arg) {
+static void goroutine_main(void* arg) {
   (void)arg;
   CHECK(gmp_self() != NULL);
   CHECK(gmp_goid() > 1);
@@ -151,7 +151,7 @@ int main(void) {
   char want[64];
   snprintf(want, sizeof want, "%d.%d.%d", GMPRT_VERSION_MAJOR, GMPRT_VERSION_MINOR,
            GMPRT_VERSION_PATCH);
-  const char *v = gmp_runtime_version();
+  const char* v = gmp_runtime_version();
   CHECK(v != NULL);
   CHECK(v && strncmp(v, want, strlen(want)) == 0);
   CHECK(v && (v[strlen(want)] == '\0' || v[strlen(want)] == ' '));
