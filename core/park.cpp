@@ -106,10 +106,13 @@ void ready(G* g, bool next) {
     if ((st != GStatus::running && st != GStatus::runnable && st != GStatus::syscall) ||
         (s & kWoken))
       return;
-    // Release: what we wrote before readying is visible to the park that
-    // consumes the flag with Acquire.
-    if (g->status.compare_exchange_weak(s, s | kWoken, std::memory_order_acq_rel,
-                                        std::memory_order_acquire))
+    // Under sched.lock: gosched_m changes the state of a running G with a
+    // plain load and store inside that lock, which this excludes. Release:
+    // what we wrote before readying is visible to the park that consumes the
+    // flag with Acquire.
+    LockGuard guard(sched.lock);
+    if (g->status.compare_exchange_strong(s, s | kWoken, std::memory_order_acq_rel,
+                                          std::memory_order_acquire))
       return;
   }
 }

@@ -199,7 +199,10 @@ void execute(M* m, G* g, bool inherit) {
   if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
   g->m = m;
-  if (g->fresh) {
+  if (load_status(g, std::memory_order_relaxed) == GStatus::running) {
+    // Already running: gosched_m's fast path did the transition under
+    // sched.lock.
+  } else if (g->fresh) {
     // First run: nobody can hold g's handle yet (only gmp_self hands it out),
     // so nobody can set kWoken: a plain store. Relaxed: g is owned by this M.
     g->fresh = false;
@@ -419,10 +422,12 @@ void* mstart(void* arg) {
 G* gosched_m(G* g) {
   M* m = g->m;  // the M whose g0 runs this (set by execute)
   P* p = m->p;
-  // running -> runnable, keeping kWoken (see execute). Relaxed: the global
-  // queue's lock publishes g.
-  g->status.fetch_sub(kRunnableToRunning, std::memory_order_relaxed);
   LockGuard guard(sched.lock);
+  // running -> runnable, keeping kWoken. A plain load and store: under
+  // sched.lock nobody else writes a running G's status (ready sets kWoken
+  // under the same lock). Relaxed: the lock publishes it.
+  g->status.store(g->status.load(std::memory_order_relaxed) - kRunnableToRunning,
+                  std::memory_order_relaxed);
   G* head = sched.runq.head;
   // Relaxed: gcwaiting is re-checked by schedule_one; a stale false only
   // delays this M's stop by one time slice.
@@ -436,6 +441,11 @@ G* gosched_m(G* g) {
   sched.runq.pop();
   sched.runq.push_back(g);
   p->schedtick++;  // the fairness tick schedule_one would have counted
+  // runnable -> running for head, here for the same reason (execute then
+  // finds it running and leaves it).
+  head->status.store(head->status.load(std::memory_order_relaxed) + kRunnableToRunning,
+                     std::memory_order_relaxed);
+  head->fresh = false;
   return head;
 }
 
