@@ -51,12 +51,17 @@ gmprt_context_swap:
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movw $0, 6(%rsp)
-    movq (%rsp), %rax
+    /* Read back as they were stored (4 + 2 bytes): one 8-byte load of the
+     * three small stores would stall on store forwarding. */
+    movl (%rsp), %eax
+    movzwl 4(%rsp), %ecx
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
     /* Restore the control words only when they differ from the ones just
      * saved: LDMXCSR and FLDCW are slow, and the words almost never change. */
-    cmpq (%rsp), %rax
+    cmpl (%rsp), %eax
+    jne 1f
+    cmpw 4(%rsp), %cx
     jne 1f
 2:
     addq $8, %rsp
