@@ -38,6 +38,14 @@
     popq %rbx
     popq %rbp
 .endm
+/* The FP control words into a new slot below the registers: MXCSR (4 bytes),
+ * x87 control word (2 bytes), 2 zero bytes. */
+.macro SAVE_FP_CONTROL
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movw $0, 6(%rsp)
+.endm
 
     .text
     .globl gmprt_context_swap
@@ -47,10 +55,7 @@
 gmprt_context_swap:
     .cfi_startproc
     PUSH_CALLEE_SAVED
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
-    movw $0, 6(%rsp)
+    SAVE_FP_CONTROL
     /* Read back as they were stored (4 + 2 bytes): one 8-byte load of the
      * three small stores would stall on store forwarding. */
     movl (%rsp), %eax
@@ -93,10 +98,7 @@ gmprt_context_swap:
 gmprt_context_swap_to_g0:
     .cfi_startproc
     PUSH_CALLEE_SAVED
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
-    movw $0, 6(%rsp)
+    SAVE_FP_CONTROL
     movl (%rsp), %eax
     movl %eax, (%rdx)
     movzwl 4(%rsp), %eax

@@ -10,23 +10,13 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"strconv"
+	"gmprt/bench/benchutil"
 	"sync/atomic"
 	"time"
 )
 
 func main() {
-	n := int64(1000000)
-	if len(os.Args) > 1 {
-		v, err := strconv.ParseInt(os.Args[1], 10, 64)
-		if err != nil || v <= 0 {
-			fmt.Fprintln(os.Stderr, "usage: spawn [count]")
-			os.Exit(2)
-		}
-		n = v
-	}
+	n := benchutil.Count(1000000, "spawn [count]")
 	remaining := n
 	done := make(chan struct{})
 	start := time.Now()
@@ -39,6 +29,5 @@ func main() {
 	}
 	<-done
 	elapsed := time.Since(start)
-	fmt.Printf("workload=spawn impl=go metric=ns_per_goroutine value=%.2f unit=ns\n",
-		float64(elapsed.Nanoseconds())/float64(n))
+	benchutil.Report("spawn", "ns_per_goroutine", float64(elapsed.Nanoseconds())/float64(n))
 }

@@ -8,24 +8,14 @@
 package main
 
 import (
-	"fmt"
-	"os"
+	"gmprt/bench/benchutil"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 )
 
 func main() {
-	n := int64(1000000)
-	if len(os.Args) > 1 {
-		v, err := strconv.ParseInt(os.Args[1], 10, 64)
-		if err != nil || v <= 0 {
-			fmt.Fprintln(os.Stderr, "usage: yield [yields_per_goroutine]")
-			os.Exit(2)
-		}
-		n = v
-	}
+	n := benchutil.Count(1000000, "yield [yields_per_goroutine]")
 	runtime.GOMAXPROCS(1)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -40,6 +30,5 @@ func main() {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	fmt.Printf("workload=yield impl=go metric=ns_per_switch value=%.2f unit=ns\n",
-		float64(elapsed.Nanoseconds())/float64(2*n))
+	benchutil.Report("yield", "ns_per_switch", float64(elapsed.Nanoseconds())/float64(2*n))
 }
