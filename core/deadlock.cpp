@@ -109,6 +109,7 @@ void check_dead() {
   if (running > 0) return;
   if (sched.nplain - sched.nplain_blocked > 0) return;
   if (sched.runqsize.load(std::memory_order_relaxed) != 0) return;
+  if (timers_pending() > 0) return;
   LockGuard guard(sched.allg_lock);
   if (!all_asleep()) return;
   report_deadlock();

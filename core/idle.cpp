@@ -170,8 +170,57 @@ void wakep() {
   startm(nullptr, true);
 }
 
+namespace {
+
+// mremove: take m off the idle list (it was there). Called with sched.lock held.
+void mremove(M* m) {
+  M** link = &sched.midle;
+  while (*link != m) link = &(*link)->schedlink;
+  *link = m->schedlink;
+  m->schedlink = nullptr;
+  sched.nmidle--;
+}
+
+// timer_sleep: m is idle and the timer sleeper: sleep until `until` or a
+// wakeup. Returns true when m must go on sleeping as an ordinary idle M
+// (startm handed it a P or shutdown came: the wakeup is then pending, or a
+// deadline passed with no P to take), false when it took an idle P to run
+// the expired timers (m->p set, spinning). Called with sched.lock held;
+// returns with it held.
+bool timer_sleep(M* m, int64_t until) {
+  for (;;) {
+    sched.lock.unlock();
+    note_tsleep(&m->park, until - nanotime());
+    sched.lock.lock();
+    if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
+    // startm sets nextp (and shutdown sets exiting) under sched.lock before
+    // its wakeup: then the wakeup is ours to consume as usual.
+    if (m->nextp || m->exiting) return true;
+    // Still on the idle list: woken by timer_wake (an earlier timer) or by
+    // the deadline. No wakeup can be in flight now: clear a stale one.
+    note_clear(&m->park);
+    int64_t next = next_timer();
+    if (next != 0 && next <= nanotime()) {
+      P* p = pidleget();
+      if (!p) return true;  // every P is busy: their Ms run the timers
+      mremove(m);
+      acquirep(m, p);
+      m->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+      return false;
+    }
+    if (next == 0 || sched.timer_sleeper) return true;
+    sched.timer_sleeper = m;
+    sched.timer_sleep_until = until = next;
+  }
+}
+
+}  // namespace
+
 // stopm: m has no work and no P: sleep until startm hands it one. Returns
-// with m->p set, or with m->exiting set (shutdown).
+// with m->p set, or with m->exiting set (shutdown). When timers are pending
+// and no other M watches them, m sleeps only until the earliest and then
+// takes an idle P to run them (time.hpp).
 void stopm(M* m) {
   sched.lock.lock();
   if (sched.stopping) {
@@ -180,6 +229,16 @@ void stopm(M* m) {
     return;
   }
   mput(m);
+  if (!sched.timer_sleeper) {
+    if (int64_t until = next_timer()) {
+      sched.timer_sleeper = m;
+      sched.timer_sleep_until = until;
+      if (!timer_sleep(m, until)) {
+        sched.lock.unlock();
+        return;
+      }
+    }
+  }
   sched.lock.unlock();
   note_sleep(&m->park);
   note_clear(&m->park);

@@ -20,6 +20,7 @@
 #include "list.hpp"
 #include "stack.hpp"
 #include "runq.hpp"
+#include "time.hpp"
 
 namespace gmprt {
 
@@ -37,6 +38,7 @@ struct P {
   std::atomic<uint32_t> syscalltick{0};
 
   LocalRunq runq;
+  TimerHeap timers;          // its own lock (time.hpp)
 
   GList gfree;               // dead Gs, without stacks (owner-only)
   int32_t gfreecnt = 0;

@@ -122,15 +122,81 @@ void ready(G* g, bool next) {
 
 namespace {
 
-struct UnlockCommit {
+// BlockCommit: the park commit of a goroutine's Sudog wait: release the
+// queue's lock, then arm the deadline's timer (if any).
+struct BlockCommit {
   void (*unlock)(void*);
   void* arg;
+  Timer* timer;       // null: no deadline
+  int64_t deadline;
+  bool armed;
 };
 
-int unlock_commit(G*, void* arg) {
-  auto* c = static_cast<UnlockCommit*>(arg);
+int block_commit(G*, void* arg) {
+  auto* c = static_cast<BlockCommit*>(arg);
   c->unlock(c->arg);
-  return 1;
+  if (!c->timer) return 1;
+  c->armed = timer_add(c->timer, c->deadline);
+  if (c->armed) return 1;
+  // No memory for the timer: time out now, unless a waker already won.
+  return sudog_claim(static_cast<Sudog*>(c->timer->arg)) ? 0 : 1;
+}
+
+// deadline_fire: a goroutine's deadline passed (runs under the timer
+// heap's lock): time the wait out unless a waker won.
+void deadline_fire(void* arg, int64_t) {
+  auto* lead = static_cast<Sudog*>(arg);
+  if (sudog_claim(lead)) sudog_wake(lead);
+}
+
+// block_goroutine: park the calling goroutine on s until sudog_wake or
+// (deadline >= 0) the deadline.
+void block_goroutine(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason,
+                     int64_t deadline) {
+  Timer timer;
+  BlockCommit c{unlock, arg, nullptr, deadline, false};
+  if (deadline >= 0) {
+    timer.f = deadline_fire;
+    timer.arg = s->lead;
+    c.timer = &timer;
+  }
+  park(block_commit, &c, reason);
+  // The timer lives on this stack: after timer_stop it is not running and
+  // never will (time.hpp).
+  if (c.armed) timer_stop(&timer);
+}
+
+// block_thread: the same for a plain thread, on the lead's futex word.
+void block_thread(Sudog* s, void (*unlock)(void*), void* arg, int64_t deadline) {
+  Sudog* lead = s->lead;
+  bool blocked = deadline < 0;
+  plain_thread_enter();
+  if (blocked) {
+    // It may be the last possible waker: count it blocked, check for
+    // deadlock.
+    LockGuard guard(sched.lock);
+    sched.nplain_blocked++;
+    check_dead();
+  }
+  unlock(arg);
+  // Acquire: pairs with the Release store in sudog_wake; the waker's writes
+  // (elem, success, param) are visible afterwards.
+  while (lead->woken.load(std::memory_order_acquire) == 0) {
+    int64_t left = -1;
+    if (deadline >= 0) {
+      left = deadline - nanotime();
+      if (left <= 0) {
+        if (sudog_claim(lead)) break;  // timed out; param stays null
+        deadline = -1;                 // a waker won: its wake follows
+        left = -1;
+      }
+    }
+    futex_wait(&lead->woken, 0, left);
+  }
+  if (blocked) {
+    LockGuard guard(sched.lock);
+    sched.nplain_blocked--;
+  }
 }
 
 }  // namespace
@@ -139,6 +205,9 @@ void sudog_init(Sudog* s) {
   s->g = current_g();
   // Relaxed: s is private until it is queued under the object's lock.
   s->woken.store(0, std::memory_order_relaxed);
+  s->select_done.store(0, std::memory_order_relaxed);
+  s->lead = s;
+  s->param = nullptr;
   s->next = s->prev = s->waitlink = nullptr;
   s->elem = s->c = nullptr;
   s->ticket = 0;
@@ -146,33 +215,28 @@ void sudog_init(Sudog* s) {
 }
 
 void sudog_block(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason) {
-  if (s->g) {
-    UnlockCommit c{unlock, arg};
-    park(unlock_commit, &c, reason);
-    return;
-  }
-  // A plain thread: count it blocked (it may be the last possible waker, so
-  // check for deadlock), release the queue's lock, sleep.
-  plain_thread_enter();
-  sched.lock.lock();
-  sched.nplain_blocked++;
-  check_dead();
-  sched.lock.unlock();
-  unlock(arg);
-  // Acquire: pairs with the Release store in sudog_wake; the waker's writes
-  // to s (elem, success) are visible afterwards.
-  while (s->woken.load(std::memory_order_acquire) == 0) futex_wait(&s->woken, 0, -1);
-  LockGuard guard(sched.lock);
-  sched.nplain_blocked--;
+  if (s->g)
+    block_goroutine(s, unlock, arg, reason, -1);
+  else
+    block_thread(s, unlock, arg, -1);
+}
+
+void sudog_block_until(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason,
+                       int64_t deadline) {
+  if (s->g)
+    block_goroutine(s, unlock, arg, reason, deadline);
+  else
+    block_thread(s, unlock, arg, deadline);
 }
 
 void sudog_wake(Sudog* s) {
-  if (G* g = s->g) {
+  Sudog* lead = s->lead;
+  if (G* g = lead->g) {
     ready(g, true);
     return;
   }
-  s->woken.store(1, std::memory_order_release);  // Release: see sudog_block
-  futex_wake(&s->woken, 1);
+  lead->woken.store(1, std::memory_order_release);  // Release: see block_thread
+  futex_wake(&lead->woken, 1);
 }
 
 }  // namespace gmprt

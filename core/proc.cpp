@@ -304,6 +304,7 @@ G* find_runnable(M* m, bool* inherit) {
       continue;
     }
     P* p = m->p;
+    check_timers(p);
     if (G* g = runq_get(&p->runq, inherit)) return g;
     *inherit = false;
     if (sched.runqsize.load(std::memory_order_relaxed) != 0) {  // relaxed: a hint
@@ -319,6 +320,8 @@ G* find_runnable(M* m, bool* inherit) {
         m->spinning = true;
         sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
       }
+      // Expired timers of any P (their goroutines land on our runnext).
+      if (steal_timers()) continue;
       if (G* g = steal_work(p)) return g;
     }
     // Nothing found: give the P back.
@@ -372,6 +375,7 @@ G* schedule_one(M* m, bool* inherit) {
     P* p = m->p;
     G* g = nullptr;
     *inherit = false;
+    check_timers(p);
     // Fairness: now and then take from the global queue first.
     if (p->schedtick % kGlobalRunqTick == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
       LockGuard guard(sched.lock);
@@ -418,7 +422,7 @@ void* mstart(void* arg) {
 // When this P has no local work, schedule_one would go to the global queue
 // next anyway: take the next G in the same critical section and hand it
 // straight to run(), unless something needs schedule_one's attention (a
-// locked M, a stopping world, a head G locked to another M).
+// locked M, a stopping world, a head G locked to another M, timers).
 G* gosched_m(G* g) {
   M* m = g->m;  // the M whose g0 runs this (set by execute)
   P* p = m->p;
@@ -431,8 +435,10 @@ G* gosched_m(G* g) {
   G* head = sched.runq.head;
   // Relaxed: gcwaiting is re-checked by schedule_one; a stale false only
   // delays this M's stop by one time slice.
+  // Relaxed when0: a hint; schedule_one runs the timers it announces.
   if (!head || m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed) ||
-      !runq_empty_owner(&p->runq) || (head->lockedm && head->lockedm != m)) {
+      !runq_empty_owner(&p->runq) || (head->lockedm && head->lockedm != m) ||
+      p->timers.when0.load(std::memory_order_relaxed) != 0) {
     globrunq_put(g);
     return nullptr;
   }

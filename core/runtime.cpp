@@ -118,6 +118,7 @@ void free_everything() {
   free(sched.allg);
   for (int i = 0; i < kMaxProcs; i++) {
     if (!allp[i]) continue;
+    timers_drop(allp[i]);
     allp[i]->~P();
     free(allp[i]);
     allp[i] = nullptr;

@@ -84,6 +84,11 @@ struct Sched {
   int32_t stopwait = 0;
   Note stopnote;
 
+  // Timers (guarded by lock): the one idle M that sleeps only until the
+  // earliest timer of any P, and that deadline (time.hpp).
+  M* timer_sleeper = nullptr;
+  int64_t timer_sleep_until = 0;
+
   // Deadlock detection (guarded by lock).
   MainWait* main_waits = nullptr; // gmp_main callers waiting (detection runs while non-empty)
   int32_t nplain = 0;             // live plain threads that called into the runtime

@@ -43,7 +43,7 @@ P* new_p(int32_t id) {
 }
 
 // destroy_p: p is being removed: its queued Gs go to the global queue, its
-// free Gs to the global free list. With the world stopped, under sched.lock.
+// free Gs to the global free list, its timers to P 0. With the world stopped, under sched.lock.
 void destroy_p(P* p) {
   GQueue q;
   runq_drain(&p->runq, &q);
@@ -53,6 +53,9 @@ void destroy_p(P* p) {
   gfpurge(p);
   p->goidcache = p->goidcacheend = 0;
   p->status.store(PStatus::dead, std::memory_order_relaxed);  // relaxed: world stopped
+  // After the status: a plain thread adding a timer sees dead once it holds
+  // the heap's lock after this hand-over (timer_add).
+  timers_move(p, allp[0]);
 }
 
 // stop_the_world: steps 1-3. Returns with sched.lock held and the caller's M

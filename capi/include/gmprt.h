@@ -230,6 +230,201 @@ GMP_API void gmp_park(gmp_park_fn commit, void *arg);
  * thread. NULL is ignored. */
 GMP_API void gmp_ready(gmp_g_t *g);
 
+/* ---------------------------------------------------------------- Channels */
+
+/* gmp_chan_t: a channel (Go's chan). Opaque; reference counted. */
+typedef struct gmp_chan gmp_chan_t;
+
+/* GMP_CHAN_ELEM_MAX: the largest element size (64 KiB, Go's limit). */
+#define GMP_CHAN_ELEM_MAX ((size_t)65536)
+
+/* gmp_chan_make: make(chan T, capacity), T being elem_size bytes copied by
+ * value. elem_size may be 0 (a signal channel: element pointers are then
+ * never read or written and may be NULL). capacity 0 makes an unbuffered
+ * channel: a send and a receive meet, and the value goes straight from the
+ * sender's buffer to the receiver's. The caller holds one reference.
+ * GMP_EINVAL for a NULL out, elem_size above GMP_CHAN_ELEM_MAX, or a buffer
+ * (elem_size * capacity) that overflows or exceeds 2^40 bytes; GMP_ENOMEM
+ * when memory runs out. On failure *out is left alone. */
+GMP_API int gmp_chan_make(gmp_chan_t **out, size_t elem_size, size_t capacity);
+
+/* gmp_chan_retain / gmp_chan_release: take and drop a reference. The
+ * channel is freed when the last reference is dropped and no call on it is
+ * in progress (a goroutine blocked on it, a sender returning from its
+ * hand-off, a closer inside gmp_chan_close): a receiver may release the
+ * channel right after taking its last value. Values still buffered are
+ * dropped (C has no destructors to run). NULL is ignored. */
+GMP_API void gmp_chan_retain(gmp_chan_t *c);
+GMP_API void gmp_chan_release(gmp_chan_t *c);
+
+/* gmp_chan_send: blocking send; copies elem_size bytes from elem. 0, or
+ * GMP_ECLOSED when the channel is closed before or while waiting (Go
+ * panics; the value is not sent). GMP_EINVAL for a NULL channel, or a NULL
+ * elem when elem_size > 0. FIFO among waiting senders. */
+GMP_API int gmp_chan_send(gmp_chan_t *c, const void *elem);
+
+/* gmp_chan_recv: blocking receive into elem (NULL drops the value). 0, or
+ * GMP_ECLOSED once the channel is closed and its buffer drained; *elem is
+ * then zero-filled. GMP_EINVAL for a NULL channel. FIFO among waiting
+ * receivers. */
+GMP_API int gmp_chan_recv(gmp_chan_t *c, void *elem);
+
+/* gmp_chan_try_send / gmp_chan_try_recv: the same, never blocking:
+ * GMP_EAGAIN where they would block (select with a default: clause). */
+GMP_API int gmp_chan_try_send(gmp_chan_t *c, const void *elem);
+GMP_API int gmp_chan_try_recv(gmp_chan_t *c, void *elem);
+
+/* gmp_chan_send_timeout / gmp_chan_recv_timeout: wait at most timeout_ns:
+ * GMP_ETIMEDOUT when the time passes first; timeout_ns 0 is the try_ form
+ * (GMP_EAGAIN), < 0 waits forever. */
+GMP_API int gmp_chan_send_timeout(gmp_chan_t *c, const void *elem, int64_t timeout_ns);
+GMP_API int gmp_chan_recv_timeout(gmp_chan_t *c, void *elem, int64_t timeout_ns);
+
+/* gmp_chan_close: close(c). Receivers drain the buffer, then get
+ * GMP_ECLOSED; every waiting receiver and sender wakes with GMP_ECLOSED.
+ * GMP_ECLOSED if already closed, GMP_EINVAL for NULL. */
+GMP_API int gmp_chan_close(gmp_chan_t *c);
+
+/* gmp_chan_len / gmp_chan_cap: values buffered now, and the capacity; 0 for
+ * NULL. */
+GMP_API size_t gmp_chan_len(gmp_chan_t *c);
+GMP_API size_t gmp_chan_cap(gmp_chan_t *c);
+
+/* ------------------------------------------------------------------ Select */
+
+enum { GMP_SEND = 1, GMP_RECV = 2 };
+
+/* gmp_select_case_t: one case of gmp_select. Members are only ever
+ * appended. */
+typedef struct gmp_select_case {
+  gmp_chan_t *chan; /* NULL: this case is never ready (Go's nil channel) */
+  int dir;          /* GMP_SEND or GMP_RECV */
+  void *elem;       /* send: the value; recv: where to store it (NULL drops it) */
+  int result;       /* out, for the chosen case: 0, or GMP_ECLOSED */
+} gmp_select_case_t;
+
+/* gmp_select: Go's select. Waits until one case can proceed, performs it,
+ * and returns its index; its result is 0, or GMP_ECLOSED for a receive from
+ * a closed, drained channel (elem zero-filled) or a send on a closed
+ * channel. When several cases are ready each is chosen with equal
+ * probability. timeout_ns 0 is the default: clause (GMP_EAGAIN when none is
+ * ready), > 0 gives GMP_ETIMEDOUT after that long, < 0 waits forever; n == 0
+ * with timeout_ns < 0 blocks forever (select {}) and counts as blocked for
+ * deadlock detection. The same channel may appear in several cases (also a
+ * send and a receive on one channel). GMP_EINVAL, before anything is done,
+ * for a NULL cases with n > 0, n above 65536, a dir other than GMP_SEND or
+ * GMP_RECV, or a NULL elem on a send case of a channel with elem_size > 0. */
+GMP_API int gmp_select(gmp_select_case_t *cases, size_t n, int64_t timeout_ns);
+
+/* -------------------------------------------------------------------- Time */
+
+/* gmp_timer_t, gmp_ticker_t: opaque timer and ticker handles. */
+typedef struct gmp_timer gmp_timer_t;
+typedef struct gmp_ticker gmp_ticker_t;
+
+/* gmp_now: the monotonic clock (CLOCK_MONOTONIC), nanoseconds. */
+GMP_API int64_t gmp_now(void);
+
+/* gmp_sleep: time.Sleep. Parks the goroutine for at least ns (a plain
+ * thread sleeps); ns <= 0 returns at once. */
+GMP_API void gmp_sleep(int64_t ns);
+
+/* gmp_after: time.After. *out receives a new channel (capacity 1, element
+ * int64_t) on which the gmp_now() reading taken when the timer fires
+ * arrives, once; the caller owns one reference (the timer holds its own
+ * until it fires). ns <= 0 fires at once. GMP_EINVAL for a NULL out. */
+GMP_API int gmp_after(int64_t ns, gmp_chan_t **out);
+
+/* gmp_timer_start: time.AfterFunc. fn(arg) runs on a goroutine of its own
+ * after ns (<= 0: at once), unless the timer is stopped first. *out gets the
+ * handle; free it with gmp_timer_free (the goroutine fn runs on does not
+ * need it). GMP_EINVAL for a NULL out or fn. */
+GMP_API int gmp_timer_start(gmp_timer_t **out, int64_t ns, gmp_fn fn, void *arg);
+
+/* gmp_timer_stop: 1 if this call stopped the timer before it fired, 0 if it
+ * had already fired or been stopped (Go's Stop); 0 for NULL. A stopped
+ * timer never fires and does not count as a possible waker for deadlock
+ * detection. */
+GMP_API int gmp_timer_stop(gmp_timer_t *t);
+
+/* gmp_timer_reset: re-arm to fire ns from now (Go's Reset): 1 if the timer
+ * was still pending, 0 if it had fired or been stopped; GMP_EINVAL for
+ * NULL. */
+GMP_API int gmp_timer_reset(gmp_timer_t *t, int64_t ns);
+
+/* gmp_timer_free: stop the timer and free the handle. NULL is ignored. */
+GMP_API void gmp_timer_free(gmp_timer_t *t);
+
+/* gmp_ticker_start: time.NewTicker. Every period_ns a gmp_now() reading is
+ * sent on *c, a channel of capacity 1 and element int64_t, without blocking:
+ * a slow reader finds at most one stale tick and the others are dropped.
+ * The caller owns one reference to *c, valid until released (also after
+ * gmp_ticker_stop). GMP_EINVAL for NULL out or c, or period_ns <= 0. */
+GMP_API int gmp_ticker_start(gmp_ticker_t **out, int64_t period_ns, gmp_chan_t **c);
+
+/* gmp_ticker_stop: stop the ticker (no tick is sent after it returns) and
+ * free the handle. The channel stays the caller's. NULL is ignored. */
+GMP_API void gmp_ticker_stop(gmp_ticker_t *t);
+
+/* --------------------------------------------------------- Synchronisation */
+
+/* Each type is a struct of fixed size whose all-zero value (= {0}, or static
+ * storage) is ready to use; the sizes (8, 24, 32, 16, 16, 8 bytes) never
+ * change. The members are private. None may be copied once in use. All work
+ * between goroutines and plain threads alike: a goroutine parks, a plain
+ * thread blocks. */
+typedef struct gmp_mutex { uint64_t _private[1]; } gmp_mutex_t;
+typedef struct gmp_rwmutex { uint64_t _private[3]; } gmp_rwmutex_t;
+typedef struct gmp_cond { uint64_t _private[4]; } gmp_cond_t;
+typedef struct gmp_waitgroup { uint64_t _private[2]; } gmp_waitgroup_t;
+typedef struct gmp_once { uint64_t _private[2]; } gmp_once_t;
+typedef struct gmp_sema { uint64_t _private[1]; } gmp_sema_t;
+
+/* gmp_mutex_t: Go's sync.Mutex. lock spins briefly while the holder runs on
+ * another P, then parks (FIFO); a waiter that has waited more than 1 ms
+ * switches the mutex to starvation mode, where unlock hands the lock
+ * straight to the longest waiter. A mutex is not tied to a goroutine or
+ * thread: one may lock it and another unlock it. trylock: 0 or GMP_EBUSY.
+ * unlock: 0, or GMP_EPERM (and nothing changes) when it is not locked. */
+GMP_API void gmp_mutex_lock(gmp_mutex_t *m);
+GMP_API int gmp_mutex_trylock(gmp_mutex_t *m);
+GMP_API int gmp_mutex_unlock(gmp_mutex_t *m);
+
+/* gmp_rwmutex_t: Go's sync.RWMutex: many readers or one writer; a writer
+ * waiting in lock blocks new readers (so writers are not starved). runlock
+ * and unlock return GMP_EPERM (and change nothing) when not held that way. */
+GMP_API void gmp_rwmutex_rlock(gmp_rwmutex_t *rw);
+GMP_API int gmp_rwmutex_runlock(gmp_rwmutex_t *rw);
+GMP_API void gmp_rwmutex_lock(gmp_rwmutex_t *rw);
+GMP_API int gmp_rwmutex_unlock(gmp_rwmutex_t *rw);
+
+/* gmp_cond_t: Go's sync.Cond with the mutex passed to wait. wait unlocks m,
+ * waits, and locks m again before returning; no spurious wakeups: signal
+ * wakes exactly one waiter, the longest waiting (none: nothing happens),
+ * broadcast wakes every waiter present. */
+GMP_API void gmp_cond_wait(gmp_cond_t *cond, gmp_mutex_t *m);
+GMP_API void gmp_cond_signal(gmp_cond_t *cond);
+GMP_API void gmp_cond_broadcast(gmp_cond_t *cond);
+
+/* gmp_waitgroup_t: Go's sync.WaitGroup. add: 0, or GMP_EINVAL (the counter
+ * unchanged) if it would go negative or past INT32_MAX; when it reaches 0
+ * every waiter wakes. done is add(-1). wait returns when the counter is 0.
+ * A waitgroup may be reused once its waiters have returned. */
+GMP_API int gmp_waitgroup_add(gmp_waitgroup_t *wg, int64_t delta);
+GMP_API int gmp_waitgroup_done(gmp_waitgroup_t *wg);
+GMP_API void gmp_waitgroup_wait(gmp_waitgroup_t *wg);
+
+/* gmp_once_t: Go's sync.Once. fn(arg) runs once, by the first caller; every
+ * caller returns after it has finished. */
+GMP_API void gmp_once_do(gmp_once_t *once, gmp_fn fn, void *arg);
+
+/* gmp_sema_t: the runtime's semaphore (Go's runtime_Semacquire /
+ * Semrelease). The zero value holds no units. acquire takes one unit,
+ * waiting for it; release adds one, handing it straight to the longest
+ * waiter if there is one (FIFO). */
+GMP_API void gmp_sema_acquire(gmp_sema_t *s);
+GMP_API void gmp_sema_release(gmp_sema_t *s);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
