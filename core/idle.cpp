@@ -190,7 +190,9 @@ void mremove(M* m) {
 bool timer_sleep(M* m, int64_t until) {
   for (;;) {
     sched.lock.unlock();
-    note_tsleep(&m->park, until - nanotime());
+    // (A deadline already past must not become note_tsleep's "forever".)
+    int64_t left = until - nanotime();
+    if (left > 0) note_tsleep(&m->park, left);
     sched.lock.lock();
     if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
     // startm sets nextp (and shutdown sets exiting) under sched.lock before

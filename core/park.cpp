@@ -122,48 +122,18 @@ void ready(G* g, bool next) {
 
 namespace {
 
-// BlockCommit: the park commit of a goroutine's Sudog wait: release the
-// queue's lock, then arm the deadline's timer (if any).
-struct BlockCommit {
+// UnlockCommit: the park commit of a goroutine's Sudog wait: release the
+// queue's lock. Nothing else: once the lock is free a waker may resume the
+// goroutine on another M, and this frame (on its stack) may be gone.
+struct UnlockCommit {
   void (*unlock)(void*);
   void* arg;
-  Timer* timer;       // null: no deadline
-  int64_t deadline;
-  bool armed;
 };
 
-int block_commit(G*, void* arg) {
-  auto* c = static_cast<BlockCommit*>(arg);
+int unlock_commit(G*, void* arg) {
+  auto* c = static_cast<UnlockCommit*>(arg);
   c->unlock(c->arg);
-  if (!c->timer) return 1;
-  c->armed = timer_add(c->timer, c->deadline);
-  if (c->armed) return 1;
-  // No memory for the timer: time out now, unless a waker already won.
-  return sudog_claim(static_cast<Sudog*>(c->timer->arg)) ? 0 : 1;
-}
-
-// deadline_fire: a goroutine's deadline passed (runs under the timer
-// heap's lock): time the wait out unless a waker won.
-void deadline_fire(void* arg, int64_t) {
-  auto* lead = static_cast<Sudog*>(arg);
-  if (sudog_claim(lead)) sudog_wake(lead);
-}
-
-// block_goroutine: park the calling goroutine on s until sudog_wake or
-// (deadline >= 0) the deadline.
-void block_goroutine(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason,
-                     int64_t deadline) {
-  Timer timer;
-  BlockCommit c{unlock, arg, nullptr, deadline, false};
-  if (deadline >= 0) {
-    timer.f = deadline_fire;
-    timer.arg = s->lead;
-    c.timer = &timer;
-  }
-  park(block_commit, &c, reason);
-  // The timer lives on this stack: after timer_stop it is not running and
-  // never will (time.hpp).
-  if (c.armed) timer_stop(&timer);
+  return 1;
 }
 
 // block_thread: the same for a plain thread, on the lead's futex word.
@@ -215,18 +185,17 @@ void sudog_init(Sudog* s) {
 }
 
 void sudog_block(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason) {
-  if (s->g)
-    block_goroutine(s, unlock, arg, reason, -1);
-  else
-    block_thread(s, unlock, arg, -1);
+  sudog_block_until(s, unlock, arg, reason, -1);
 }
 
 void sudog_block_until(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason,
                        int64_t deadline) {
-  if (s->g)
-    block_goroutine(s, unlock, arg, reason, deadline);
-  else
+  if (!s->g) {
     block_thread(s, unlock, arg, deadline);
+    return;
+  }
+  UnlockCommit c{unlock, arg};
+  park(unlock_commit, &c, reason);
 }
 
 void sudog_wake(Sudog* s) {

@@ -149,18 +149,27 @@ int poll(Select* s) {
   return -1;
 }
 
-// enqueue_all: pass 2 up to the block. Locks held.
-void enqueue_all(Select* s) {
+// init_sudogs: one Sudog per case in lock order, all led by the first. The
+// scratch space is raw memory: construct them here.
+void init_sudogs(Select* s) {
   Sudog* lead = &s->sudogs[0];
   for (uint32_t k = 0; k < s->n; k++) {
     gmp_select_case_t* cas = &s->cases[s->lockorder[k]];
-    Chan* c = chan_of(*cas);
-    Sudog* sg = &s->sudogs[k];
+    Sudog* sg = new (&s->sudogs[k]) Sudog();
     sudog_init(sg);
     sg->lead = lead;
     sg->is_select = true;
     sg->elem = cas->elem;
-    sg->c = c;
+    sg->c = chan_of(*cas);
+  }
+}
+
+// enqueue_all: pass 2 up to the block. Locks held.
+void enqueue_all(Select* s) {
+  for (uint32_t k = 0; k < s->n; k++) {
+    gmp_select_case_t* cas = &s->cases[s->lockorder[k]];
+    Chan* c = chan_of(*cas);
+    Sudog* sg = &s->sudogs[k];
     (cas->dir == GMP_RECV ? c->recvq : c->sendq).enqueue(sg);
     // Relaxed: under c->lock; the reference keeps c alive for pass 3.
     c->refs.fetch_add(1, std::memory_order_relaxed);
@@ -207,19 +216,58 @@ int select_nothing(size_t ncases, int64_t timeout_ns) {
   for (;;) block_forever(ncases == 0 ? WaitReason::select_no_cases : WaitReason::select);
 }
 
+// A goroutine's deadline: a timer armed before any channel is locked (the
+// timer heap's lock is never taken under a channel's, time.hpp), whose
+// firing times the select out if it wins the claim. Until pass 2 nothing
+// else can claim, so a select that proceeds in pass 1 finds the timer
+// either stopped in time or fired, with its wakeup to absorb.
+struct Deadline {
+  Timer timer;
+  bool armed = false;
+};
+
+void deadline_fire(void* arg, int64_t) {
+  auto* lead = static_cast<Sudog*>(arg);
+  if (sudog_claim(lead)) sudog_wake(lead);
+}
+
+void deadline_arm(Deadline* d, Sudog* lead, int64_t deadline) {
+  d->timer.f = deadline_fire;
+  d->timer.arg = lead;
+  d->armed = timer_add(&d->timer, deadline);
+  // No memory for a timer: the select waits without one; rare enough to
+  // accept over failing a call that has no error for it.
+}
+
+// deadline_disarm: stop the timer. parked: the select has parked once
+// since arming (a fired timer's wakeup ended that park); otherwise a fired
+// timer's wakeup is still owed to this goroutine and is absorbed here.
+void deadline_disarm(Deadline* d, bool parked) {
+  if (!d->armed || timer_stop(&d->timer) || parked) return;
+  park(nullptr, nullptr, WaitReason::select);  // returns at once: the wakeup came or comes
+}
+
 int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
-  int64_t deadline = timeout_ns > 0 ? deadline_after(timeout_ns) : -1;
   make_orders(s, ncases);
   if (s->n == 0) return select_nothing(ncases, timeout_ns);
+  init_sudogs(s);
+  Sudog* lead = &s->sudogs[0];
+  int64_t deadline = timeout_ns > 0 ? deadline_after(timeout_ns) : -1;
+  Deadline d;
+  if (deadline >= 0 && lead->g) deadline_arm(&d, lead, deadline);
   sel_lock(s);
   int i = poll(s);
-  if (i >= 0) return i;
-  if (timeout_ns == 0) {
+  if (i < 0 && timeout_ns == 0) {
     sel_unlock(s);
-    return GMP_EAGAIN;
+    i = GMP_EAGAIN;
+  }
+  if (i != -1) {
+    deadline_disarm(&d, false);
+    return i;
   }
   enqueue_all(s);
-  sudog_block_until(&s->sudogs[0], sel_unlock_fn, s, WaitReason::select, deadline);
+  sudog_block_until(lead, sel_unlock_fn, s, WaitReason::select, deadline);
+  deadline_disarm(&d, true);
   i = dequeue_all(s);
   return i >= 0 ? i : GMP_ETIMEDOUT;
 }
@@ -230,17 +278,18 @@ int select_go(gmp_select_case_t* cases, size_t n, int64_t timeout_ns) {
   Select s;
   s.cases = cases;
   uint32_t orders[2 * kSelectStackCases];
-  Sudog sudogs[kSelectStackCases];
+  // Raw storage: only the Sudogs a blocking select queues are constructed
+  // (enqueue_all); Sudog is trivially destructible.
+  alignas(Sudog) unsigned char sudogs[kSelectStackCases * sizeof(Sudog)];
   void* heap = nullptr;
   if (n <= kSelectStackCases) {
     s.pollorder = orders;
     s.lockorder = orders + kSelectStackCases;
-    s.sudogs = sudogs;
+    s.sudogs = reinterpret_cast<Sudog*>(sudogs);
   } else {
     heap = malloc(n * (2 * sizeof(uint32_t) + sizeof(Sudog)));
     if (!heap) return GMP_ENOMEM;
     s.sudogs = static_cast<Sudog*>(heap);
-    for (size_t k = 0; k < n; k++) new (&s.sudogs[k]) Sudog();
     s.pollorder = reinterpret_cast<uint32_t*>(s.sudogs + n);
     s.lockorder = s.pollorder + n;
   }

@@ -28,21 +28,7 @@ int64_t deadline_after(int64_t ns) {
 
 namespace {
 
-struct SleepCommit {
-  Timer* timer;
-  int64_t deadline;
-  bool armed;
-};
-
 void sleep_fire(void* arg, int64_t) { ready(static_cast<G*>(arg), true); }
-
-// sleep_commit: arm the timer once the goroutine is parked, so the wakeup
-// can never come first.
-int sleep_commit(G*, void* arg) {
-  auto* c = static_cast<SleepCommit*>(arg);
-  c->armed = timer_add(c->timer, c->deadline);
-  return c->armed;  // no memory for the timer: do not sleep (retried)
-}
 
 void sleep_thread(int64_t deadline) {
   struct timespec ts;
@@ -62,17 +48,22 @@ void time_sleep(int64_t ns) {
     sleep_thread(deadline);
     return;
   }
-  // Loop: only the timer wakes a sleeping goroutine, but a wakeup that is
-  // not the timer's (a stray gmp_ready) must not cut the sleep short.
-  while (nanotime() < deadline) {
+  // The timer is armed before the goroutine parks: if it fires first, its
+  // gmp_ready is an early wakeup and the park returns at once (park.cpp).
+  // (Arming it in the park commit instead would leave the commit touching
+  // the timer after another M may have resumed the goroutine.) The loop:
+  // a wakeup that is not the timer's (a stray gmp_ready) must not cut the
+  // sleep short. At least one park, as in Go: even a 1 ns sleep goes
+  // through the scheduler (and is a preemption point).
+  do {
     Timer timer;
     timer.f = sleep_fire;
     timer.arg = g;
-    SleepCommit c{&timer, deadline, false};
-    park(sleep_commit, &c, WaitReason::sleep);
+    if (!timer_add(&timer, deadline)) continue;  // no memory: try again
+    park(nullptr, nullptr, WaitReason::sleep);
     // timer lives on this stack: once stopped it is not running (time.hpp).
-    if (c.armed) timer_stop(&timer);
-  }
+    timer_stop(&timer);
+  } while (nanotime() < deadline);
 }
 
 // ---------------------------------------------------------------------------

@@ -57,13 +57,13 @@ void sudog_init(Sudog* s);
 // On a plain thread the sleep counts as blocked for deadlock detection.
 void sudog_block(Sudog* s, void (*unlock)(void* arg), void* arg, WaitReason reason);
 
-// sudog_block_until: sudog_block for select Sudogs that gives up at
-// `deadline` (nanotime; < 0: never) if it wins sudog_claim(lead) then: the
-// waiter returns with lead->param null. If a waker won the claim first, the
-// wait goes on until its sudog_wake (which follows at once). A goroutine's
-// deadline is a timer armed after unlock(arg) (never under the queue's
-// lock) and stopped before the call returns; a plain thread's is its futex
-// timeout. Only a wait with no deadline counts a plain thread as blocked.
+// sudog_block_until: sudog_block for select Sudogs of a plain thread that
+// gives up at `deadline` (nanotime; < 0: never) if it wins
+// sudog_claim(lead) then: the thread returns with lead->param null. If a
+// waker won the claim first, the wait goes on until its sudog_wake (which
+// follows at once). Only a wait with no deadline counts the thread as
+// blocked. A goroutine's deadline is a timer its select arms before taking
+// any lock (select.cpp): here a goroutine ignores `deadline`.
 void sudog_block_until(Sudog* s, void (*unlock)(void* arg), void* arg, WaitReason reason,
                        int64_t deadline);
 
