@@ -1,13 +1,13 @@
 # gmprt -- the front door. CMakeLists.txt is the real build; this file only
 # installs what the build needs, picks the build directories and runs things.
 #
-#   make run         build, then run the C demo
+#   make run         build, then run the C demos (demo, chan_demo)
 #   make test        the normal suite, then the ASan+UBSan suite (both must pass)
 #   make help        every target
 #
 # Variables: BUILD (build), BUILD_TYPE (RelWithDebInfo), JOBS (2),
 # PREFIX (/usr/local) and DESTDIR for install, CMAKE_ARGS (extra -D options),
-# RUN_ARGS (passed to the demo), NO_DEPS=1 to skip the Debian package check.
+# RUN_ARGS (passed to the demos), NO_DEPS=1 to skip the Debian package check.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -125,8 +125,9 @@ all build: deps
 
 run: deps
 	@$(call configure,$(BUILD),$(NORMAL_ARGS))
-	@$(call build,$(BUILD),demo)
+	@$(call build,$(BUILD),demo chan_demo)
 	./$(BUILD)/bindings/c/examples/demo $(RUN_ARGS)
+	./$(BUILD)/bindings/c/examples/chan_demo $(RUN_ARGS)
 
 test: deps
 	@status=0; \
@@ -189,7 +190,7 @@ deps-tidy:
 
 help:
 	@echo "make [all]      configure and build into $(BUILD)/ (installs missing Debian packages)"
-	@echo "make run        build, then run the C demo ($(BUILD)/bindings/c/examples/demo)"
+	@echo "make run        build, then run the C demos ($(BUILD)/bindings/c/examples/demo, chan_demo)"
 	@echo "make test       normal suite in $(BUILD)/, then ASan+UBSan suite in $(BUILD_ASAN)/"
 	@echo "make test-asan  the ASan+UBSan suite alone"
 	@echo "make test-tsan  the TSan suite in $(BUILD_TSAN)/"

@@ -1,6 +1,7 @@
 /*
- * bench.h -- what the C benchmarks share: a clock, the output line, and a
- * countdown the main goroutine waits on.
+ * bench.h -- what the C benchmarks share: a clock, the output line, the
+ * count arguments, and a countdown the main goroutine waits on (spawn and
+ * yield; the channel benchmarks join with channels or gmp_waitgroup_t).
  *
  * The countdown stands in for a WaitGroup, which does not exist at this
  * layer: workers decrement an atomic counter and the one that brings it to
@@ -42,21 +43,40 @@ static inline uint64_t bench_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* bench_report: the one output line of a measurement (see README.md). */
-static inline void bench_report(const char* workload, const char* metric, double value) {
-  printf("workload=%s impl=gmprt metric=%s value=%.2f unit=ns\n", workload, metric, value);
+/* bench_report_unit: one output line of a measurement (see README.md); a
+ * program may print several, one per metric. unit: ns, us, ms, Mmsg/s, ... */
+static inline void bench_report_unit(const char* workload, const char* metric, double value,
+                                     const char* unit) {
+  printf("workload=%s impl=gmprt metric=%s value=%.2f unit=%s\n", workload, metric, value, unit);
   fflush(stdout);
+}
+
+/* bench_report: the same in nanoseconds. */
+static inline void bench_report(const char* workload, const char* metric, double value) {
+  bench_report_unit(workload, metric, value, "ns");
+}
+
+/* bench_arg: a positive count from argv[i] (1 is the first), or dflt when
+ * there are fewer arguments. */
+static inline long bench_arg(int argc, char** argv, int i, long dflt) {
+  if (argc <= i) return dflt;
+  long n = atol(argv[i]);
+  if (n <= 0) {
+    fprintf(stderr, "%s: argument %d must be a positive count\n", argv[0], i);
+    exit(2);
+  }
+  return n;
 }
 
 /* bench_count: a count from argv[1], or dflt. */
 static inline long bench_count(int argc, char** argv, long dflt) {
-  if (argc < 2) return dflt;
-  long n = atol(argv[1]);
-  if (n <= 0) {
-    fprintf(stderr, "usage: %s [count]\n", argv[0]);
-    exit(2);
-  }
-  return n;
+  return bench_arg(argc, argv, 1, dflt);
+}
+
+/* bench_fail: a check of the benchmark's result did not hold. */
+static inline void bench_fail(const char* what) {
+  fprintf(stderr, "bench: check failed: %s\n", what);
+  exit(1);
 }
 
 /* bench_check: exit with a message when a runtime call failed. */

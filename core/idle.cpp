@@ -73,13 +73,18 @@ void mput(M* m) {
   check_dead();
 }
 
-// mget: take an idle M, or null. Called with sched.lock held.
+// mget: take an idle M, or null. Called with sched.lock held. Taking the
+// timer sleeper hands its role to the next idle M (see stopm).
 M* mget() {
   M* m = sched.midle;
   if (m) {
     sched.midle = m->schedlink;
     m->schedlink = nullptr;
     sched.nmidle--;
+    if (sched.timer_sleeper == m) {
+      sched.timer_sleeper = nullptr;
+      if (sched.midle) note_wakeup(&sched.midle->park);
+    }
   }
   return m;
 }
@@ -181,48 +186,32 @@ void mremove(M* m) {
   sched.nmidle--;
 }
 
-// timer_sleep: m is idle and the timer sleeper: sleep until `until` or a
-// wakeup. Returns true when m must go on sleeping as an ordinary idle M
-// (startm handed it a P or shutdown came: the wakeup is then pending, or a
-// deadline passed with no P to take), false when it took an idle P to run
-// the expired timers (m->p set, spinning). Called with sched.lock held;
-// returns with it held.
-bool timer_sleep(M* m, int64_t until) {
-  for (;;) {
-    sched.lock.unlock();
-    // (A deadline already past must not become note_tsleep's "forever".)
-    int64_t left = until - nanotime();
-    if (left > 0) note_tsleep(&m->park, left);
-    sched.lock.lock();
-    if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
-    // startm sets nextp (and shutdown sets exiting) under sched.lock before
-    // its wakeup: then the wakeup is ours to consume as usual.
-    if (m->nextp || m->exiting) return true;
-    // Still on the idle list: woken by timer_wake (an earlier timer) or by
-    // the deadline. No wakeup can be in flight now: clear a stale one.
-    note_clear(&m->park);
-    int64_t next = next_timer();
-    if (next != 0 && next <= nanotime()) {
-      P* p = pidleget();
-      if (!p) return true;  // every P is busy: their Ms run the timers
-      mremove(m);
-      acquirep(m, p);
-      m->spinning = true;
-      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
-      return false;
-    }
-    if (next == 0 || sched.timer_sleeper) return true;
-    sched.timer_sleeper = m;
-    sched.timer_sleep_until = until = next;
-  }
+// take_timer_p: m (idle, on the list) was the timer sleeper and the earliest
+// deadline has passed: take an idle P to run the expired timers, spinning
+// (find_runnable steals timers). False when every P is busy (their Ms run
+// timers at their next schedule). Called with sched.lock held.
+bool take_timer_p(M* m) {
+  int64_t next = next_timer();
+  if (next == 0 || next > nanotime()) return false;
+  P* p = pidleget();
+  if (!p) return false;
+  mremove(m);
+  acquirep(m, p);
+  m->spinning = true;
+  sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+  return true;
 }
 
 }  // namespace
 
 // stopm: m has no work and no P: sleep until startm hands it one. Returns
-// with m->p set, or with m->exiting set (shutdown). When timers are pending
-// and no other M watches them, m sleeps only until the earliest and then
-// takes an idle P to run them (time.hpp).
+// with m->p set, or with m->exiting set (shutdown).
+//
+// Timers. While timers are pending, one idle M (sched.timer_sleeper) sleeps
+// only until the earliest deadline of any P and then takes an idle P to run
+// them. Whoever adds an earlier timer wakes it (timer_wake), and mget hands
+// the role to another idle M when it takes the sleeper; a woken M without
+// work (no nextp) just looks again.
 void stopm(M* m) {
   sched.lock.lock();
   if (sched.stopping) {
@@ -231,14 +220,31 @@ void stopm(M* m) {
     return;
   }
   mput(m);
-  if (!sched.timer_sleeper) {
-    if (int64_t until = next_timer()) {
+  for (;;) {
+    int64_t until = 0;
+    if (!sched.timer_sleeper && (until = next_timer()) != 0) {
       sched.timer_sleeper = m;
       sched.timer_sleep_until = until;
-      if (!timer_sleep(m, until)) {
-        sched.lock.unlock();
-        return;
-      }
+    }
+    sched.lock.unlock();
+    if (until == 0) {
+      note_sleep(&m->park);
+    } else {
+      // (A deadline already past must not become note_tsleep's "forever".)
+      int64_t left = until - nanotime();
+      if (left > 0) note_tsleep(&m->park, left);
+    }
+    sched.lock.lock();
+    if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
+    // startm sets nextp (shutdown: exiting) under sched.lock before its
+    // wakeup, which is then ours to consume below.
+    if (m->nextp || m->exiting) break;
+    // Still on the idle list, and no wakeup can be in flight: clear a
+    // stale one (timer_wake, a role hand-over), then look again.
+    note_clear(&m->park);
+    if (until != 0 && take_timer_p(m)) {
+      sched.lock.unlock();
+      return;
     }
   }
   sched.lock.unlock();

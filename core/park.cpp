@@ -2,23 +2,27 @@
 // goready), the primitive every blocking object is built on.
 //
 // The commit protocol. park(commit, arg) switches to g0 and there, off the
-// goroutine's stack: (1) sets the status running -> waiting, (2) calls
-// commit(g, arg), (3) leaves g parked if commit returned nonzero, or resumes
-// it at once if it returned 0. The usual commit releases the lock guarding
-// the wait queue g was put on. A waker that finds g on that queue must have
-// taken the lock after the commit released it, so it always sees g waiting;
-// it then CASes waiting -> runnable, which makes it g's owner, and queues g.
+// goroutine's stack: (1) calls commit(g, arg), (2) with one CAS, sets the
+// status running -> waiting if commit returned nonzero, or resumes g at
+// once if it returned 0 or a wakeup arrived meanwhile. The usual commit
+// releases the lock guarding the wait queue g was put on.
 //
-// Early wakeups. gmp_ready may also reach a goroutine that is running or
-// runnable (user code is free to publish its handle before parking). Then
-// ready sets kWoken in the status word, and the next park consumes it: its
-// step (1) becomes running|kWoken -> runnable, the commit still runs (it
-// may release a lock), and g resumes. Status and flag live in one word, so
-// a single CAS decides every race between ready and park, and a park never
-// reads or clears anything after it has published waiting except through a
-// CAS that fails if g has moved on. (An earlier design kept the flag in its
-// own word and let park_m clear it after publishing waiting; a park_m delayed
-// there by the OS could take a flag meant for the goroutine's next park.)
+// Early wakeups. A waker may reach g while it is still running: after the
+// commit released the lock, or before it parked at all (a timer armed
+// before parking, user code that published its handle). Then ready sets
+// kWoken in the status word, and step (2) consumes it: running|kWoken ->
+// runnable, and g resumes. A waker that finds g waiting CASes it to
+// runnable, which makes it g's owner, and queues it. Status and flag live
+// in one word, so a single CAS decides every race between ready and park.
+//
+// Why the commit runs before g is marked waiting (Go marks first): until
+// step (2) nobody can resume g, so the commit may use g's stack (its
+// argument usually lives there) for as long as it runs. With waiting
+// published first, a waker that does not go through the commit's lock (a
+// select's deadline timer) could resume g on another M while the commit
+// still reads its frame. (An earlier design also kept kWoken in its own
+// word and cleared it after publishing waiting; a park_m delayed there by
+// the OS could take a flag meant for the goroutine's next park.)
 //
 // What blocks what: park blocks only the G; ready blocks nothing.
 #include "../capi/include/gmprt.h"
@@ -37,28 +41,18 @@ G* park_m(G* g) {
   m->park_commit = nullptr;
   m->park_arg = nullptr;
   owner_add<uint64_t>(m->p->npark, 1);  // relaxed: a statistic
-  // Step (1), or consume an early wakeup. Acquire: a kWoken read here sees
-  // what the readier wrote before its Release CAS. Release on the store of
-  // waiting: publishes g's state to the waker that will CAS it back.
+  bool stay = commit ? commit(g, arg) != 0 : true;  // step (1)
+  // Step (2). Acquire: a kWoken read here sees what the readier wrote
+  // before its Release CAS. Release on the store of waiting: publishes g's
+  // state to the waker that will CAS it back.
   uint32_t s = g->status.load(std::memory_order_relaxed);
-  bool woken;
   for (;;) {
-    woken = (s & kWoken) != 0;
-    uint32_t next = woken ? uint32_t(GStatus::runnable) : uint32_t(GStatus::waiting);
+    bool resume = !stay || (s & kWoken) != 0;
+    uint32_t next = resume ? uint32_t(GStatus::runnable) : uint32_t(GStatus::waiting);
     if (g->status.compare_exchange_weak(s, next, std::memory_order_acq_rel,
                                         std::memory_order_relaxed))
-      break;
+      return resume ? g : nullptr;
   }
-  bool stay = commit ? commit(g, arg) != 0 : true;
-  if (woken) return g;
-  if (stay) return nullptr;
-  // commit declined: resume g ourselves, unless a waker has already queued
-  // it. acq_rel: as every status CAS.
-  uint32_t waiting = uint32_t(GStatus::waiting);
-  if (g->status.compare_exchange_strong(waiting, uint32_t(GStatus::runnable),
-                                        std::memory_order_acq_rel))
-    return g;
-  return nullptr;
 }
 
 // enqueue: queue a runnable g: on the caller's P (runnext when next) or, on a

@@ -211,15 +211,16 @@ typedef int (*gmp_park_fn)(gmp_g_t *g, void *arg);
 /* gmp_self: the calling goroutine, NULL on a plain thread. */
 GMP_API gmp_g_t *gmp_self(void);
 
-/* gmp_park: gopark. Marks the calling goroutine waiting, switches to the
- * scheduler and then calls commit(g, arg) there, off the goroutine's stack.
- * If commit returns nonzero the goroutine stays parked until gmp_ready(g);
- * if it returns 0 the goroutine resumes at once. commit may be NULL (stay
- * parked). The typical commit unlocks the lock that guards the wait queue
- * the goroutine was put on, so a waker that finds it there always finds it
- * parked. A gmp_ready that arrives while the goroutine is running (before it
- * parks) is not lost: the next gmp_park still runs commit, then returns at
- * once. Such early wakeups do not accumulate: several before one park end
+/* gmp_park: gopark. Switches to the scheduler and calls commit(g, arg)
+ * there, off the goroutine's stack. If commit returns nonzero the goroutine
+ * stays parked until gmp_ready(g); if it returns 0 it resumes at once.
+ * commit may be NULL (stay parked). The typical commit unlocks the lock
+ * that guards the wait queue the goroutine was put on; a waker that finds it
+ * there and calls gmp_ready wakes it whether or not the scheduler has
+ * finished parking it, and nobody can resume the goroutine while commit
+ * runs (so commit may use data on the goroutine's stack). A gmp_ready that
+ * arrives while the goroutine is running (before it parks) is not lost:
+ * the next gmp_park still runs commit, then returns at once. Such early wakeups do not accumulate: several before one park end
  * that park only (like a binary semaphore). On a plain thread gmp_park
  * returns at once and does nothing. */
 GMP_API void gmp_park(gmp_park_fn commit, void *arg);
