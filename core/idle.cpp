@@ -191,11 +191,12 @@ void mremove(M* m) {
 // (find_runnable steals timers). False when every P is busy (their Ms run
 // timers at their next schedule). Called with sched.lock held.
 bool take_timer_p(M* m) {
-  int64_t next = next_timer();
-  if (next == 0 || next > nanotime()) return false;
   P* p = pidleget();
   if (!p) return false;
   mremove(m);
+  // Hand the sleeper's role on: later deadlines (of Ps nobody runs) must
+  // not wait until this M runs out of work.
+  if (sched.midle) note_wakeup(&sched.midle->park);
   acquirep(m, p);
   m->spinning = true;
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
@@ -220,19 +221,24 @@ void stopm(M* m) {
     return;
   }
   mput(m);
+  // watch: may take the sleeper's role. Not after a deadline found every P
+  // busy (the role would only spin): until the next wakeup the busy Ms run
+  // the timers, and an M whose P goes idle takes the role.
+  bool watch = true;
   for (;;) {
     int64_t until = 0;
-    if (!sched.timer_sleeper && (until = next_timer()) != 0) {
+    if (watch && !sched.timer_sleeper && (until = next_timer()) != 0) {
       sched.timer_sleeper = m;
       sched.timer_sleep_until = until;
     }
     sched.lock.unlock();
+    bool woken = true;
     if (until == 0) {
       note_sleep(&m->park);
     } else {
       // (A deadline already past must not become note_tsleep's "forever".)
       int64_t left = until - nanotime();
-      if (left > 0) note_tsleep(&m->park, left);
+      woken = left > 0 && note_tsleep(&m->park, left);
     }
     sched.lock.lock();
     if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
@@ -242,9 +248,16 @@ void stopm(M* m) {
     // Still on the idle list, and no wakeup can be in flight: clear a
     // stale one (timer_wake, a role hand-over), then look again.
     note_clear(&m->park);
-    if (until != 0 && take_timer_p(m)) {
-      sched.lock.unlock();
-      return;
+    watch = true;
+    if (!woken) {
+      int64_t next = next_timer();
+      if (next != 0 && next <= nanotime()) {
+        if (take_timer_p(m)) {
+          sched.lock.unlock();
+          return;
+        }
+        watch = false;
+      }
     }
   }
   sched.lock.unlock();
