@@ -109,7 +109,12 @@ namespace {
 char* slot(Chan* c, size_t i) { return c->buf + i * c->elemsize; }
 
 void copy_elem(Chan* c, void* dst, const void* src) {
-  if (dst && c->elemsize) memcpy(dst, src, c->elemsize);
+  if (!dst) return;
+  if (c->elemsize == sizeof(uint64_t)) {
+    memcpy(dst, src, sizeof(uint64_t));  // the common word-sized element, inline
+  } else if (c->elemsize) {
+    memcpy(dst, src, c->elemsize);
+  }
 }
 
 size_t next_index(Chan* c, size_t i) { return ++i == c->dataqsiz ? 0 : i; }
@@ -167,19 +172,18 @@ namespace {
 
 // block_on: queue a Sudog for the calling goroutine or thread on q and
 // sleep until served (c->lock held on entry, released). Returns success.
+// Unlike a select's, this Sudog takes no channel reference: only a
+// counterpart that holds one can serve it, and once served the waiter never
+// touches the channel again. (A channel whose last reference goes while
+// somebody waits on it can never wake that waiter: freeing it is unseen.)
 bool block_on(Chan* c, WaitQ* q, void* elem, WaitReason reason) {
   Sudog s;
   sudog_init(&s);
   s.elem = elem;
   s.c = c;
   q->enqueue(&s);
-  // Relaxed: under c->lock; the queued Sudog's reference keeps c alive
-  // until this call drops it below.
-  c->refs.fetch_add(1, std::memory_order_relaxed);
   sudog_block(&s, unlock_chan, c, reason);
-  bool success = s.success;
-  chan_release(c);
-  return success;
+  return s.success;
 }
 
 }  // namespace

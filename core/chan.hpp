@@ -13,8 +13,10 @@
 //     senders (close wakes them all with GMP_ECLOSED) and no waiting
 //     receivers once its buffer is drained.
 //
-// Lifetime. refs counts the user's references plus one per Sudog queued on
-// the channel (a blocked call), so the channel outlives every blocked call.
+// Lifetime. refs counts the user's references plus one per select Sudog
+// queued on the channel (a select must lock it again after waking), so the
+// channel outlives every select that waits on it. A plain blocked send or
+// receive needs none: it never touches the channel after being served.
 // A call that does not block touches the channel last when it releases the
 // lock, before it wakes anybody: whoever it woke may drop the last
 // reference and free the channel at once. That is the whole rule that lets

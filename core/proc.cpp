@@ -304,7 +304,7 @@ G* find_runnable(M* m, bool* inherit) {
       continue;
     }
     P* p = m->p;
-    check_timers(p);
+    check_timers(&p->timers);
     if (G* g = runq_get(&p->runq, inherit)) return g;
     *inherit = false;
     if (sched.runqsize.load(std::memory_order_relaxed) != 0) {  // relaxed: a hint
@@ -375,7 +375,7 @@ G* schedule_one(M* m, bool* inherit) {
     P* p = m->p;
     G* g = nullptr;
     *inherit = false;
-    check_timers(p);
+    check_timers(&p->timers);
     // Fairness: now and then take from the global queue first.
     if (p->schedtick % kGlobalRunqTick == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
       LockGuard guard(sched.lock);

@@ -163,8 +163,7 @@ bool timer_stop(Timer* t) {
   }
 }
 
-void run_timers(P* p, int64_t now) {
-  TimerHeap* h = &p->timers;
+void run_timers(TimerHeap* h, int64_t now) {
   LockGuard guard(h->lock);
   while (h->len > 0 && h->heap[0]->when <= now) {
     Timer* t = h->heap[0];
@@ -186,12 +185,9 @@ void run_timers(P* p, int64_t now) {
   }
 }
 
-void check_timers(P* p) {
-  // Relaxed: a hint; run_timers decides under the lock.
-  int64_t when = p->timers.when0.load(std::memory_order_relaxed);
-  if (when == 0) return;
+void nanotime_and_run_timers(TimerHeap* h, int64_t when0) {
   int64_t now = nanotime();
-  if (now >= when) run_timers(p, now);
+  if (now >= when0) run_timers(h, now);
 }
 
 bool steal_timers() {
@@ -205,7 +201,7 @@ bool steal_timers() {
     if (when == 0) continue;
     if (now == 0) now = nanotime();
     if (now < when) continue;
-    run_timers(p, now);
+    run_timers(&p->timers, now);
     ran = true;
   }
   return ran;

@@ -74,13 +74,19 @@ bool timer_add(Timer* t, int64_t when);
 // returns.
 bool timer_stop(Timer* t);
 
-// run_timers: run p's expired timers (now: a recent nanotime). Called from
-// the scheduler with p held, or by a spinning M for another P.
-void run_timers(P* p, int64_t now);
+// run_timers: run the expired timers of a P's heap (now: a recent
+// nanotime). Called from the scheduler with the P held, or by a spinning M
+// for another P.
+void run_timers(TimerHeap* h, int64_t now);
+void nanotime_and_run_timers(TimerHeap* h, int64_t when0);
 
-// check_timers: run p's expired timers if there are any; the scheduler
+// check_timers: run a P's expired timers if there are any; the scheduler
 // calls it at every schedule, so the common case (no timers) is one load.
-void check_timers(P* p);
+inline void check_timers(TimerHeap* h) {
+  // Relaxed: a hint; run_timers decides under the lock.
+  int64_t when0 = h->when0.load(std::memory_order_relaxed);
+  if (when0 != 0) nanotime_and_run_timers(h, when0);
+}
 
 // steal_timers: run the expired timers of every P (a spinning M, or an M
 // woken by the earliest deadline). True if any ran.

@@ -41,6 +41,30 @@ int main(void) {
   PIN(offsetof(gmp_go_opts_t, stack_size), 8);
   PIN(offsetof(gmp_go_opts_t, name), 16);
 
+  /* gmp_select_case_t and the select directions (GMPRT_0.1). */
+  PIN(sizeof(gmp_select_case_t), 32);
+  PIN(offsetof(gmp_select_case_t, chan), 0);
+  PIN(offsetof(gmp_select_case_t, dir), 8);
+  PIN(offsetof(gmp_select_case_t, elem), 16);
+  PIN(offsetof(gmp_select_case_t, result), 24);
+  PIN(GMP_SEND, 1);
+  PIN(GMP_RECV, 2);
+  PIN(GMP_CHAN_ELEM_MAX, 65536);
+
+  /* Sync types: fixed sizes, 8-byte aligned, zero value ready (GMPRT_0.1). */
+  PIN(sizeof(gmp_mutex_t), 8);
+  PIN(sizeof(gmp_rwmutex_t), 24);
+  PIN(sizeof(gmp_cond_t), 32);
+  PIN(sizeof(gmp_waitgroup_t), 16);
+  PIN(sizeof(gmp_once_t), 16);
+  PIN(sizeof(gmp_sema_t), 8);
+  PIN(_Alignof(gmp_mutex_t), 8);
+  PIN(_Alignof(gmp_rwmutex_t), 8);
+  PIN(_Alignof(gmp_cond_t), 8);
+  PIN(_Alignof(gmp_waitgroup_t), 8);
+  PIN(_Alignof(gmp_once_t), 8);
+  PIN(_Alignof(gmp_sema_t), 8);
+
   /* Error codes: values never change; new ones are appended. */
   PIN(GMP_OK, 0);
   PIN(GMP_EINVAL, -1);

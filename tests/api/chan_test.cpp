@@ -922,13 +922,13 @@ TEST_P(ChanP, TimeoutPartnerArrivesFirst) {
 TEST_F(Chan, NegativeAndHugeTimeoutsWait) {
   for (int64_t t : {int64_t(-1), INT64_MIN, INT64_MAX, INT64_MAX - 1}) {
     ChanRef c = make_chan(sizeof(int64_t), 0);
+    Stopwatch sw;  // before the sender starts its 30 ms
     Group g;
     g.go([c] {
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
       EXPECT_EQ(send_i64(c, 5), GMP_OK);
     });
     int64_t v = 0;
-    Stopwatch sw;
     EXPECT_EQ(gmp_chan_recv_timeout(c, &v, t), GMP_OK) << "timeout " << t;
     EXPECT_EQ(v, 5);
     EXPECT_TRUE(sw.at_least(30 * kMs)) << "timeout " << t << ": returned early";

@@ -308,6 +308,7 @@ TEST_P(SelectP, TimeoutExpires) {
 TEST_P(SelectP, ReadyBeforeTimeout) {
   for (int64_t t : {int64_t(600) * kSec, INT64_MAX, int64_t(-1)}) {
     ChanRef a = make_chan(sizeof(int64_t), 0), b = make_chan(sizeof(int64_t), 0);
+    Stopwatch sw;  // before the sender starts its 20 ms
     Group g;
     g.go([b] {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -315,7 +316,6 @@ TEST_P(SelectP, ReadyBeforeTimeout) {
     });
     int64_t ra = kPattern, rb = kPattern;
     gmp_select_case_t cases[] = {recv_case(a, &ra), recv_case(b, &rb)};
-    Stopwatch sw;
     EXPECT_EQ(gmp_select(cases, 2, t), 1) << "timeout " << t;
     EXPECT_EQ(cases[1].result, GMP_OK);
     EXPECT_EQ(rb, 7);

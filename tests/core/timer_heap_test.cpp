@@ -103,12 +103,12 @@ TEST(TimerHeap, RunTimersFiresInDeadlineOrder) {
       pr.log = &log;
       ASSERT_TRUE(gmprt::timer_add(&pr.timer, base + int64_t(rng() % 1000)));
     }
-    gmprt::run_timers(p, base + 500);
+    gmprt::run_timers(&p->timers, base + 500);
     check_heap(&p->timers);
     size_t first = log.size();
     EXPECT_GT(first, 0u);
     for (int64_t w : log) EXPECT_LE(w, base + 500);
-    gmprt::run_timers(p, base + 1000);
+    gmprt::run_timers(&p->timers, base + 1000);
     ASSERT_EQ(log.size(), size_t(kN));
     for (size_t i = 1; i < log.size(); i++) ASSERT_LE(log[i - 1], log[i]) << "at " << i;
     EXPECT_EQ(p->timers.len, 0);
@@ -129,7 +129,7 @@ TEST(TimerHeap, PeriodicTimerIsRearmedPastNow) {
     ASSERT_TRUE(gmprt::timer_add(&pr.timer, base));
     // Far behind: one firing, then the next deadline after now (no burst
     // of missed ticks).
-    gmprt::run_timers(p, base + 1050);
+    gmprt::run_timers(&p->timers, base + 1050);
     ASSERT_EQ(log.size(), 1u);
     EXPECT_EQ(pr.timer.when, base + 1100);
     check_heap(&p->timers);

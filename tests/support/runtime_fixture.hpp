@@ -109,8 +109,9 @@ inline int run_main(const std::function<void()>& body) {
 }
 
 // Parked: the rendezvous between a goroutine that parks and its waker. The
-// commit publishes the handle only once the goroutine is off its stack and
-// marked waiting, so a waker that sees `parked` may gmp_ready at once.
+// commit publishes the handle only once the goroutine is off its stack, so a
+// waker that sees `parked` may gmp_ready at once (the wakeup ends the park
+// whether or not the scheduler has finished parking it).
 struct Parked {
   std::atomic<gmp_g_t*> g{nullptr};
   std::atomic<int> parked{0};   // commit has run
