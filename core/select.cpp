@@ -250,11 +250,14 @@ void deadline_disarm(Deadline* d, bool parked) {
 int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
   make_orders(s, ncases);
   if (s->n == 0) return select_nothing(ncases, timeout_ns);
-  init_sudogs(s);
   Sudog* lead = &s->sudogs[0];
   int64_t deadline = timeout_ns > 0 ? deadline_after(timeout_ns) : -1;
+  // The Sudogs are needed only to block; a goroutine's deadline needs its
+  // lead before any lock is taken.
+  bool timed = deadline >= 0 && current_g();
+  if (timed) init_sudogs(s);
   Deadline d;
-  if (deadline >= 0 && lead->g) deadline_arm(&d, lead, deadline);
+  if (timed) deadline_arm(&d, lead, deadline);
   sel_lock(s);
   int i = poll(s);
   if (i < 0 && timeout_ns == 0) {
@@ -265,6 +268,7 @@ int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
     deadline_disarm(&d, false);
     return i;
   }
+  if (!timed) init_sudogs(s);
   enqueue_all(s);
   sudog_block_until(lead, sel_unlock_fn, s, WaitReason::select, deadline);
   deadline_disarm(&d, true);
