@@ -44,7 +44,8 @@ inline bool note_tsleep(Note* n, int64_t ns) {
     note_sleep(n);
     return true;
   }
-  int64_t deadline = nanotime() + ns;
+  int64_t now = nanotime();
+  int64_t deadline = ns > INT64_MAX - now ? INT64_MAX : now + ns;  // saturate: no overflow
   for (;;) {
     // Acquire: as in note_sleep.
     if (n->key.load(std::memory_order_acquire) != 0) return true;
