@@ -228,7 +228,10 @@ GMP_API void gmp_park(gmp_park_fn commit, void *arg);
 /* gmp_ready: goready. Make a parked goroutine runnable; from a goroutine it
  * goes to the caller's P's runnext slot (it runs next, inheriting the time
  * slice), from a plain thread to the global run queue. Callable from any
- * thread. NULL is ignored. */
+ * thread. NULL is ignored. It is meant for goroutines parked with gmp_park:
+ * readying one that waits inside another runtime call (a channel, select or
+ * sync object) is undefined, as it cannot happen in Go (gmp_sleep tolerates
+ * it and sleeps on). */
 GMP_API void gmp_ready(gmp_g_t *g);
 
 /* ---------------------------------------------------------------- Channels */
