@@ -44,7 +44,8 @@ struct Select {
 
 Chan* chan_of(const gmp_select_case_t& c) { return reinterpret_cast<Chan*>(c.chan); }
 
-// heap sort of lockorder by channel address (no allocation, O(n log n)).
+// heap sort of lockorder by channel address (no allocation, O(n log n)),
+// for large selects.
 void sift(Select* s, uint32_t root, uint32_t end) {
   uint32_t* o = s->lockorder;
   for (;;) {
@@ -59,7 +60,23 @@ void sift(Select* s, uint32_t root, uint32_t end) {
   }
 }
 
+// insertion sort: fewer steps than the heap for the usual handful of cases.
+void insertion_sort_lockorder(Select* s) {
+  uint32_t* o = s->lockorder;
+  for (uint32_t i = 1; i < s->n; i++) {
+    uint32_t x = o[i];
+    Chan* c = chan_of(s->cases[x]);
+    uint32_t j = i;
+    for (; j > 0 && c < chan_of(s->cases[o[j - 1]]); j--) o[j] = o[j - 1];
+    o[j] = x;
+  }
+}
+
 void sort_lockorder(Select* s) {
+  if (s->n <= kSelectStackCases) {
+    insertion_sort_lockorder(s);
+    return;
+  }
   for (uint32_t i = s->n / 2; i-- > 0;) sift(s, i, s->n);
   for (uint32_t end = s->n; end-- > 1;) {
     uint32_t t = s->lockorder[0];
@@ -153,10 +170,11 @@ int poll(Select* s) {
 // scratch space is raw memory: construct them here.
 void init_sudogs(Select* s) {
   Sudog* lead = &s->sudogs[0];
+  G* g = current_g();
   for (uint32_t k = 0; k < s->n; k++) {
     gmp_select_case_t* cas = &s->cases[s->lockorder[k]];
-    Sudog* sg = new (&s->sudogs[k]) Sudog();
-    sudog_init(sg);
+    Sudog* sg = new (&s->sudogs[k]) Sudog();  // what sudog_init would set
+    sg->g = g;
     sg->lead = lead;
     sg->is_select = true;
     sg->elem = cas->elem;
