@@ -62,7 +62,7 @@ extern "C" GMP_API int gmp_chan_try_recv(gmp_chan_t* h, void* elem) noexcept {
 }
 
 extern "C" GMP_API int gmp_chan_send_timeout(gmp_chan_t* h, const void* elem,
-                                            int64_t timeout_ns) noexcept {
+                                             int64_t timeout_ns) noexcept {
   Chan* c = from_handle(h);
   if (bad_send(c, elem)) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_send(c, elem, true);
@@ -71,7 +71,8 @@ extern "C" GMP_API int gmp_chan_send_timeout(gmp_chan_t* h, const void* elem,
   return timed(c, GMP_SEND, const_cast<void*>(elem), timeout_ns);
 }
 
-extern "C" GMP_API int gmp_chan_recv_timeout(gmp_chan_t* h, void* elem, int64_t timeout_ns) noexcept {
+extern "C" GMP_API int gmp_chan_recv_timeout(gmp_chan_t* h, void* elem,
+                                             int64_t timeout_ns) noexcept {
   Chan* c = from_handle(h);
   if (!c) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_recv(c, elem, true);
@@ -85,9 +86,13 @@ extern "C" GMP_API int gmp_chan_close(gmp_chan_t* h) noexcept {
   return chan_close(from_handle(h));
 }
 
-extern "C" GMP_API size_t gmp_chan_len(gmp_chan_t* h) noexcept { return h ? chan_len(from_handle(h)) : 0; }
+extern "C" GMP_API size_t gmp_chan_len(gmp_chan_t* h) noexcept {
+  return h ? chan_len(from_handle(h)) : 0;
+}
 
-extern "C" GMP_API size_t gmp_chan_cap(gmp_chan_t* h) noexcept { return h ? from_handle(h)->dataqsiz : 0; }
+extern "C" GMP_API size_t gmp_chan_cap(gmp_chan_t* h) noexcept {
+  return h ? from_handle(h)->dataqsiz : 0;
+}
 
 // ---------------------------------------------------------------------------
 // Select.

@@ -30,7 +30,8 @@ extern "C" GMP_API int gmp_after(int64_t ns, gmp_chan_t** out) noexcept {
   return rc;
 }
 
-extern "C" GMP_API int gmp_timer_start(gmp_timer_t** out, int64_t ns, gmp_fn fn, void* arg) noexcept {
+extern "C" GMP_API int gmp_timer_start(gmp_timer_t** out, int64_t ns, gmp_fn fn,
+                                       void* arg) noexcept {
   if (!out || !fn) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   AfterFunc* t;
@@ -53,7 +54,8 @@ extern "C" GMP_API void gmp_timer_free(gmp_timer_t* t) noexcept {
   if (t) afterfunc_free(from_handle(t));
 }
 
-extern "C" GMP_API int gmp_ticker_start(gmp_ticker_t** out, int64_t period_ns, gmp_chan_t** c) noexcept {
+extern "C" GMP_API int gmp_ticker_start(gmp_ticker_t** out, int64_t period_ns,
+                                        gmp_chan_t** c) noexcept {
   if (!out || !c || period_ns <= 0) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   Ticker* t;

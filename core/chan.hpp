@@ -49,16 +49,16 @@ struct WaitQ {
 
 struct Chan {
   Lock lock;
-  bool closed = false;   // guarded by lock
-  size_t qcount = 0;     // values in the buffer (guarded by lock)
-  size_t dataqsiz = 0;   // capacity (constant)
-  size_t elemsize = 0;   // constant
-  size_t sendx = 0;      // next slot to fill (guarded by lock)
-  size_t recvx = 0;      // next slot to take (guarded by lock)
-  WaitQ recvq;           // blocked receivers (guarded by lock)
-  WaitQ sendq;           // blocked senders (guarded by lock)
+  bool closed = false;  // guarded by lock
+  size_t qcount = 0;    // values in the buffer (guarded by lock)
+  size_t dataqsiz = 0;  // capacity (constant)
+  size_t elemsize = 0;  // constant
+  size_t sendx = 0;     // next slot to fill (guarded by lock)
+  size_t recvx = 0;     // next slot to take (guarded by lock)
+  WaitQ recvq;          // blocked receivers (guarded by lock)
+  WaitQ sendq;          // blocked senders (guarded by lock)
   std::atomic<int64_t> refs{1};
-  char* buf = nullptr;   // dataqsiz * elemsize bytes, after the struct
+  char* buf = nullptr;  // dataqsiz * elemsize bytes, after the struct
 };
 
 // GMP_CHAN_ELEM_MAX and the largest buffer.

@@ -124,7 +124,8 @@ void startm(P* p, bool spinning) {
     // M may start now (an exiting M's handoffp comes here).
     if (p) pidleput(p);
     sched.lock.unlock();
-    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+    if (spinning)
+      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
     return;
   }
   if (!p) {
@@ -278,7 +279,9 @@ void handoffp(P* p) {
     return;
   }
   int32_t zero = 0;
-  if (sched.nmspinning.load(std::memory_order_relaxed) + sched.npidle.load(std::memory_order_relaxed) == 0 &&
+  if (sched.nmspinning.load(std::memory_order_relaxed) +
+              sched.npidle.load(std::memory_order_relaxed) ==
+          0 &&
       sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
     startm(p, true);
     return;

@@ -40,7 +40,7 @@ G* park_m(G* g) {
   void* arg = m->park_arg;
   m->park_commit = nullptr;
   m->park_arg = nullptr;
-  owner_add<uint64_t>(m->p->npark, 1);  // relaxed: a statistic
+  owner_add<uint64_t>(m->p->npark, 1);              // relaxed: a statistic
   bool stay = commit ? commit(g, arg) != 0 : true;  // step (1)
   // Step (2). Acquire: a kWoken read here sees what the readier wrote
   // before its Release CAS. Release on the store of waiting: publishes g's
@@ -88,8 +88,8 @@ void ready(G* g, bool next) {
     if (st == GStatus::waiting) {
       // acq_rel: we become g's owner (Acquire) and publish our writes to
       // whoever runs it (Release, together with the run queue's).
-      if (g->status.compare_exchange_weak(s, uint32_t(GStatus::runnable),
-                                          std::memory_order_acq_rel, std::memory_order_acquire)) {
+      if (g->status.compare_exchange_weak(s, uint32_t(GStatus::runnable), std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
         enqueue(g, next);
         return;
       }

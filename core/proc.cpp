@@ -256,7 +256,8 @@ G* steal_work(P* p) {
     bool last = i == kStealTries - 1;
     uint32_t pos = fastrandn(n);
     uint32_t inc;
-    do inc = 1 + fastrandn(n - 1); while (gcd(inc, n) != 1);
+    do inc = 1 + fastrandn(n - 1);
+    while (gcd(inc, n) != 1);
     for (uint32_t k = 0; k < n; k++, pos = (pos + inc) % n) {
       // Relaxed: a hint; gcstopm synchronises through sched.lock.
       if (sched.gcwaiting.load(std::memory_order_relaxed)) return nullptr;
@@ -313,8 +314,8 @@ G* find_runnable(M* m, bool* inherit) {
     }
     // Steal only if this M already spins or fewer than half the busy Ps
     // have a spinning M (otherwise the search costs more than it finds).
-    int32_t busy = gomaxprocs.load(std::memory_order_relaxed) -
-                   sched.npidle.load(std::memory_order_relaxed);
+    int32_t busy =
+        gomaxprocs.load(std::memory_order_relaxed) - sched.npidle.load(std::memory_order_relaxed);
     if (m->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
       if (!m->spinning) {
         m->spinning = true;

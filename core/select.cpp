@@ -38,8 +38,8 @@ struct Select {
   gmp_select_case_t* cases;
   uint32_t* pollorder;
   uint32_t* lockorder;
-  Sudog* sudogs;   // one per entry of lockorder, in the same order
-  uint32_t n;      // cases with a channel
+  Sudog* sudogs;  // one per entry of lockorder, in the same order
+  uint32_t n;     // cases with a channel
 };
 
 Chan* chan_of(const gmp_select_case_t& c) { return reinterpret_cast<Chan*>(c.chan); }
@@ -221,7 +221,8 @@ int dequeue_all(Select* s) {
 void block_forever(WaitReason reason) {
   Sudog s;
   sudog_init(&s);
-  sudog_block(&s, [](void*) {}, nullptr, reason);
+  sudog_block(
+      &s, [](void*) {}, nullptr, reason);
 }
 
 // select_nothing: no case can ever proceed.

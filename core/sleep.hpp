@@ -28,7 +28,7 @@ struct AfterFunc {
   void* arg = nullptr;
 };
 int afterfunc_start(AfterFunc** out, int64_t ns, gmp_fn fn, void* arg);  // 0, GMP_ENOMEM
-int afterfunc_stop(AfterFunc* t);             // 1 stopped, 0 not pending
+int afterfunc_stop(AfterFunc* t);                                        // 1 stopped, 0 not pending
 int afterfunc_reset(AfterFunc* t, int64_t ns);  // 1 was pending, 0 not, GMP_ENOMEM
 void afterfunc_free(AfterFunc* t);
 

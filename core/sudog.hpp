@@ -34,19 +34,19 @@
 namespace gmprt {
 
 struct Sudog {
-  G* g = nullptr;                  // the waiting goroutine; null for a plain thread
-  std::atomic<uint32_t> woken{0};  // plain thread (lead only): futex word, 1 once woken
-  Sudog* lead = this;              // the Sudog that wakes the waiter (see above)
+  G* g = nullptr;                        // the waiting goroutine; null for a plain thread
+  std::atomic<uint32_t> woken{0};        // plain thread (lead only): futex word, 1 once woken
+  Sudog* lead = this;                    // the Sudog that wakes the waiter (see above)
   std::atomic<uint32_t> select_done{0};  // lead only: 1 once a wake or timeout won
-  Sudog* param = nullptr;          // lead only: the Sudog that completed, null: timeout
-  Sudog* next = nullptr;           // wait-queue links, guarded by the object's lock
+  Sudog* param = nullptr;                // lead only: the Sudog that completed, null: timeout
+  Sudog* next = nullptr;                 // wait-queue links, guarded by the object's lock
   Sudog* prev = nullptr;
-  void* elem = nullptr;            // data element (channels)
-  void* c = nullptr;               // the object waited on (select: which channel)
-  Sudog* waitlink = nullptr;       // g's other Sudogs (select)
-  uint32_t ticket = 0;             // semaphore hand-off
+  void* elem = nullptr;       // data element (channels)
+  void* c = nullptr;          // the object waited on (select: which channel)
+  Sudog* waitlink = nullptr;  // g's other Sudogs (select)
+  uint32_t ticket = 0;        // semaphore hand-off
   bool is_select = false;
-  bool success = false;            // woken by a value rather than a close
+  bool success = false;  // woken by a value rather than a close
 };
 
 // sudog_init: prepare s for the calling goroutine or thread.

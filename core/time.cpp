@@ -128,7 +128,8 @@ bool timer_add(Timer* t, int64_t when) {
     h->lock.lock();
     // A P that gmp_maxprocs is removing hands its timers over once; a timer
     // queued after that would never run: take another P.
-    if (p->status.load(std::memory_order_relaxed) == PStatus::dead) {  // relaxed: set before the hand-over takes this lock
+    if (p->status.load(std::memory_order_relaxed) ==
+        PStatus::dead) {  // relaxed: set before the hand-over takes this lock
       h->lock.unlock();
       continue;
     }
@@ -250,6 +251,8 @@ void timers_drop(P* p) {
   h->cap = 0;
 }
 
-int64_t timers_pending() { return ntimers.load(std::memory_order_relaxed); }  // relaxed: see ntimers
+int64_t timers_pending() {
+  return ntimers.load(std::memory_order_relaxed);
+}  // relaxed: see ntimers
 
 }  // namespace gmprt

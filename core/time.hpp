@@ -40,8 +40,8 @@ struct P;
 using TimerFn = void (*)(void* arg, int64_t now);
 
 struct Timer {
-  int64_t when = 0;     // deadline (nanotime); guarded by pp's heap lock while queued
-  int64_t period = 0;   // > 0: re-arm every period after firing
+  int64_t when = 0;    // deadline (nanotime); guarded by pp's heap lock while queued
+  int64_t period = 0;  // > 0: re-arm every period after firing
   TimerFn f = nullptr;
   void* arg = nullptr;
   // drop: at shutdown, a queued timer that will never fire; releases what f
@@ -50,7 +50,7 @@ struct Timer {
   // pp: the P whose heap holds it, or last held it (null: never added).
   // Written under that heap's lock; read without it to find the lock.
   std::atomic<P*> pp{nullptr};
-  int32_t idx = -1;     // position in pp's heap, -1 when not queued (heap lock)
+  int32_t idx = -1;  // position in pp's heap, -1 when not queued (heap lock)
 };
 
 // TimerHeap: a P's timers, a 4-ary min-heap on when.

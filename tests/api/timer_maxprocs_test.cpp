@@ -37,8 +37,8 @@ TEST(TimerMaxprocs, TimersOfRemovedPsStillFire) {
                               [](void* a) { static_cast<std::atomic<int>*>(a)->fetch_add(1); },
                               fired.get()),
                           GMP_OK);
-                ASSERT_EQ(gmp_timer_start(&stopped[i], 2000 * kMs, [](void*) { ADD_FAILURE(); },
-                                          nullptr),
+                ASSERT_EQ(gmp_timer_start(
+                              &stopped[i], 2000 * kMs, [](void*) { ADD_FAILURE(); }, nullptr),
                           GMP_OK);
                 gmp_chan_t* c = nullptr;
                 ASSERT_EQ(gmp_after(150 * kMs, &c), GMP_OK);
@@ -56,7 +56,10 @@ TEST(TimerMaxprocs, TimersOfRemovedPsStillFire) {
   // The stopped kind is stopped after the move: found on its new P.
   for (auto* t : stopped) EXPECT_EQ(gmp_timer_stop(t), 1);
   EXPECT_TRUE(wait_until(
-      [&] { return fired->load() == kPerKind && woke->load() == kPerKind && received->load() == kPerKind; },
+      [&] {
+        return fired->load() == kPerKind && woke->load() == kPerKind &&
+               received->load() == kPerKind;
+      },
       kLiveness))
       << "fired " << fired->load() << " woke " << woke->load() << " received " << received->load();
   for (auto* t : timers) {
