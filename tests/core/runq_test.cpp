@@ -385,9 +385,10 @@ TEST_F(RunqTest, EmptyIsNeverSpuriousWhileTheOwnerMovesGs) {
       // once; looking throughout the window catches a broken re-check far
       // more often).
       bool last = false;
-      while (!last) {
+      for (int k = 0; !last; k++) {
         last = moved.load(std::memory_order_acquire) == i;
         if (runq_empty(&q)) spurious.fetch_add(1, std::memory_order_relaxed);
+        if (k % 64 == 63) sched_yield();  // as spin_until: let a descheduled owner run
       }
       finished.store(i, std::memory_order_release);
     }
