@@ -238,6 +238,21 @@ int chan_recv(Chan* c, void* elem, bool block) {
   return block_on(c, &c->recvq, elem, WaitReason::chan_receive) ? 0 : GMP_ECLOSED;
 }
 
+namespace {
+
+// serve_closed: every waiter of q learns the channel closed (receivers get
+// a zeroed value) and joins the list to wake once the lock is released.
+void serve_closed(Chan* c, WaitQ* q, bool receivers, Sudog** woken) {
+  while (Sudog* s = q->dequeue()) {
+    if (receivers) chan_recv_closed(c, s->elem);
+    sudog_served(s, false);
+    s->waitlink = *woken;
+    *woken = s;
+  }
+}
+
+}  // namespace
+
 int chan_close(Chan* c) {
   c->lock.lock();
   if (c->closed) {
@@ -248,17 +263,8 @@ int chan_close(Chan* c) {
   // Collect every waiter under the lock, wake them after releasing it (the
   // first woken may free the channel). Receivers get a zeroed value.
   Sudog* woken = nullptr;
-  while (Sudog* s = c->recvq.dequeue()) {
-    chan_recv_closed(c, s->elem);
-    sudog_served(s, false);
-    s->waitlink = woken;
-    woken = s;
-  }
-  while (Sudog* s = c->sendq.dequeue()) {
-    sudog_served(s, false);
-    s->waitlink = woken;
-    woken = s;
-  }
+  serve_closed(c, &c->recvq, true, &woken);
+  serve_closed(c, &c->sendq, false, &woken);
   c->lock.unlock();
   while (woken) {
     Sudog* s = woken;
