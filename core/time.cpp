@@ -107,10 +107,14 @@ void timer_wake(int64_t when) {
       sched.lock.unlock();
       return;
     }
-    // The sleeper recomputes its deadline when it wakes (stopm).
+    // The sleeper recomputes its deadline when it wakes (stopm). The wakeup
+    // goes out under sched.lock, like every wakeup of an idle M: stopm
+    // clears its note under that lock, so the wakeup is consumed there and
+    // cannot outlive the idle spell (a late one would end the M's next sleep
+    // on m->park, in stoplockedm, say, before its real wakeup).
     sched.timer_sleeper = nullptr;
-    sched.lock.unlock();
     note_wakeup(&sleeper->park);
+    sched.lock.unlock();
     return;
   }
   sched.lock.unlock();
