@@ -91,6 +91,9 @@ struct G {
   WaitReason waitreason = WaitReason::none;
   bool system = false;     // a runtime goroutine, not counted or reported
   bool fresh = false;      // queued by newproc and not yet run (owner-only)
+  // unlock_on_resume: a direct yield switched to this G holding sched.lock;
+  // the G releases it first thing when it resumes (gosched, proc.cpp).
+  bool unlock_on_resume = false;
   int64_t waitsince = 0;   // nanotime() when it started waiting
   uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
   char name[kNameMax] = {};

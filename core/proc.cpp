@@ -192,9 +192,10 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
 
 namespace {
 
-// execute: run g on m until it switches back to g0 (Go's execute + gogo).
+// execute: run g on m until a goroutine switches back to g0 (Go's execute +
+// gogo); returns that goroutine (g, or one a direct yield handed the M to).
 // Runs on g0. inherit: g came from runnext and keeps the current time slice.
-void execute(M* m, G* g, bool inherit) {
+G* execute(M* m, G* g, bool inherit) {
   P* p = m->p;
   if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
@@ -219,7 +220,10 @@ void execute(M* m, G* g, bool inherit) {
   if (!inherit) p->schedtick++;
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
+  // Not necessarily g: direct yields (gosched) may have handed the M on.
+  G* back = m->curg;
   m->curg = nullptr;
+  return back;
 }
 
 // run: execute g, then whatever the mcall functions hand back, until one
@@ -227,12 +231,11 @@ void execute(M* m, G* g, bool inherit) {
 // that just ran, and starts a new one otherwise.
 void run(M* m, G* g, bool inherit) {
   while (g) {
-    execute(m, g, inherit);
+    G* back = execute(m, g, inherit);
     McallFn fn = m->mcall_fn;
     m->mcall_fn = nullptr;
-    G* next = fn(g);
-    inherit = next == g;
-    g = next;
+    g = fn(back);
+    inherit = g == back;
   }
 }
 
@@ -419,40 +422,85 @@ void* mstart(void* arg) {
 // ---------------------------------------------------------------------------
 // Leaving and yielding.
 
-// gosched_m: put g on the global queue and schedule (Go's goschedImpl).
-// When this P has no local work, schedule_one would go to the global queue
-// next anyway: take the next G in the same critical section and hand it
-// straight to run(), unless something needs schedule_one's attention (a
-// locked M, a stopping world, a head G locked to another M, timers).
-G* gosched_m(G* g) {
-  M* m = g->m;  // the M whose g0 runs this (set by execute)
-  P* p = m->p;
-  LockGuard guard(sched.lock);
-  // running -> runnable, keeping kWoken. A plain load and store: under
-  // sched.lock nobody else writes a running G's status (ready sets kWoken
-  // under the same lock). Relaxed: the lock publishes it.
-  g->status.store(g->status.load(std::memory_order_relaxed) - kRunnableToRunning,
-                  std::memory_order_relaxed);
-  G* head = sched.runq.head;
-  // Relaxed: gcwaiting is re-checked by schedule_one; a stale false only
-  // delays this M's stop by one time slice.
-  // Relaxed when0: a hint; schedule_one runs the timers it announces.
-  if (!head || m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed) ||
-      !runq_empty_owner(&p->runq) || (head->lockedm && head->lockedm != m) ||
-      p->timers.when0.load(std::memory_order_relaxed) != 0) {
-    globrunq_put(g);
-    return nullptr;
-  }
-  // g to the back, the head to run: the queue's length is unchanged. One G
-  // only, so the next yield finds the local queue empty again.
-  sched.runq.pop();
+namespace {
+
+// The yield fast paths. When this P has no local work, schedule_one would go
+// to the global queue next anyway, so a yield can take the queue's head in
+// the same critical section that puts g at its back, unless something needs
+// schedule_one's attention: a locked M, a stopping world, timers due on this
+// P, or a head G locked to another M.
+
+// yield_needs_schedule: the conditions that the owner checks without the lock.
+// Relaxed loads: gcwaiting is re-checked by schedule_one (a stale false only
+// delays this M's stop by one time slice); when0 is a hint whose timers
+// schedule_one runs.
+bool yield_needs_schedule(M* m, P* p) {
+  return m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed) ||
+         !runq_empty_owner(&p->runq) || p->timers.when0.load(std::memory_order_relaxed) != 0;
+}
+
+// rotate_global_head: g (runnable) to the back of the global queue, its head
+// to run on m. Called with sched.lock held. The queue's length is unchanged;
+// both status changes are plain stores under sched.lock, which ready takes
+// to set kWoken on a running or runnable G (park.cpp). Relaxed: the lock
+// publishes them.
+G* rotate_global_head(M* m, G* g) {
+  G* head = sched.runq.pop();
   sched.runq.push_back(g);
-  p->schedtick++;  // the fairness tick schedule_one would have counted
-  // runnable -> running for head, here for the same reason (execute then
-  // finds it running and leaves it).
+  m->p->schedtick++;  // the fairness tick schedule_one would have counted
   head->status.store(head->status.load(std::memory_order_relaxed) + kRunnableToRunning,
                      std::memory_order_relaxed);
   head->fresh = false;
+  return head;
+}
+
+void set_runnable_locked(G* g) {
+  // running -> runnable, keeping kWoken: a plain load and store, as above.
+  g->status.store(g->status.load(std::memory_order_relaxed) - kRunnableToRunning,
+                  std::memory_order_relaxed);
+}
+
+}  // namespace
+
+// gosched_m: put g on the global queue and schedule (Go's goschedImpl), on
+// g0; with the fast path above, the head of the queue goes straight back to
+// run() (execute finds it running already).
+G* gosched_m(G* g) {
+  M* m = g->m;  // the M whose g0 runs this (set by execute)
+  LockGuard guard(sched.lock);
+  set_runnable_locked(g);
+  G* head = sched.runq.head;
+  if (!head || yield_needs_schedule(m, m->p) || (head->lockedm && head->lockedm != m)) {
+    globrunq_put(g);
+    return nullptr;
+  }
+  return rotate_global_head(m, g);
+}
+
+// gosched_direct: the fast path of gosched (sched.hpp), on g's own stack.
+// Returns the G to switch to, with sched.lock held and the G set up as
+// execute would; g when nothing else is runnable; null when gosched_m must
+// do the work. A fresh head is left to gosched_m, since it may need a stack
+// (allocation has no place under sched.lock) and starts at its entry
+// rather than in resumed().
+G* gosched_direct(M* m, G* g) {
+  P* p = m->p;
+  if (yield_needs_schedule(m, p)) return nullptr;
+  // Relaxed: a hint. A G queued a moment ago may wait for this M's next
+  // schedule, as it would after a yield that found it missing.
+  if (sched.runqsize.load(std::memory_order_relaxed) == 0) return g;
+  sched.lock.lock();
+  G* head = sched.runq.head;
+  if (!head || head->fresh || (head->lockedm && head->lockedm != m)) {
+    sched.lock.unlock();
+    return head ? nullptr : g;
+  }
+  set_runnable_locked(g);
+  head = rotate_global_head(m, g);
+  head->m = m;
+  m->curg = head;
+  owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
+  head->unlock_on_resume = true;
   return head;
 }
 

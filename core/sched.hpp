@@ -72,6 +72,10 @@ struct Sched {
   G** allg = nullptr;
   size_t nallg = 0;
   size_t allg_cap = 0;
+  // G memory (guarded by allg_lock): chunks of kGChunk Gs, linked through
+  // their first word and freed at shutdown; the next unused G of the newest.
+  void* gchunks = nullptr;
+  size_t gchunk_used = kGChunk;
 
   std::atomic<uint64_t> goidgen{0};       // last goid handed out (never reset)
   // Live user goroutines = ngoroutines_plain + the sum of every P's
@@ -119,6 +123,7 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
             MainWait* main_wait);
 void goexit();                // end the running G
 G* gosched_m(G* g);
+G* gosched_direct(M* m, G* g);  // gosched's fast path, see below
 G* goexit0(G* g);
 void* mstart(void* arg);      // an M's thread body
 
@@ -126,6 +131,14 @@ void* mstart(void* arg);      // an M's thread body
 G* current_g();               // the running G, or null on g0 / a plain thread
 M* current_m();               // the calling thread's M, or null on a plain thread
 void set_current_m(M* m);     // bind the calling thread to m (mstart)
+
+// resumed: the first thing a G does when a switch brings it back. A direct
+// yield (gosched) switches to it holding sched.lock, which it releases.
+inline void resumed(G* g) {
+  if (!g->unlock_on_resume) return;
+  g->unlock_on_resume = false;
+  sched.lock.unlock();
+}
 
 // mcall: switch from the running goroutine to its M's g0 and run fn(g)
 // there. Returns when the goroutine is resumed, possibly on another M.
@@ -135,10 +148,33 @@ inline void mcall(McallFn fn) {
   G* g = m->curg;
   m->mcall_fn = fn;
   fiber_switch_to_g0(&g->fiber, &m->g0, &m->fpctl, fn == goexit0);
+  resumed(g);
 }
 
 // gosched: yield to the back of the global queue (Go's Gosched).
-inline void gosched() { mcall(gosched_m); }
+//
+// The fast path switches straight from g to the next G, without the detour
+// through g0 (one stack switch instead of two). gosched_direct moves g to
+// the back of the global queue and takes the next G off its head in one
+// critical section and keeps sched.lock held across the switch: g is on a
+// run queue before its context is saved, and no other M may take it until
+// the switch is complete. The G switched to releases the lock when it
+// resumes (resumed), whichever switch it had left by. gosched_direct
+// returns null when the fast path does not apply (gosched_m then does the
+// general work on g0), or g itself when nothing else is runnable (the
+// yield is then a no-op, as it would be through the scheduler).
+inline void gosched() {
+  M* m = current_m();
+  G* g = m->curg;
+  G* next = gosched_direct(m, g);
+  if (!next) {
+    mcall(gosched_m);
+    return;
+  }
+  if (next == g) return;
+  fiber_switch_direct(&g->fiber, &next->fiber);
+  resumed(g);
+}
 
 // Parking (park.cpp).
 void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason);
@@ -176,6 +212,7 @@ void procresize_initial(int32_t n);  // start-up
 G* gfget(P* p, size_t stack_size);
 void gfput(P* p, G* g);
 void gfpurge(P* p);
+void gfree_all();                 // shutdown: destroy every G, free their memory
 void stack_bind(P* p, G* g);      // first run: a stack and a first frame
 void stack_unbind(P* p, G* g);    // exit: the stack goes back
 void goroutine_entry(void* g);    // proc.cpp: the first frame of every goroutine

@@ -24,4 +24,15 @@ inline void fiber_switch_from_g0(Fiber* g0, Fiber* g, uint64_t* fpctl) {
   sanitizer_after_switch(g0);
 }
 
+// fiber_switch_direct: from one goroutine straight to another on the same M
+// (gosched's fast path). The FP control words travel with the goroutines
+// (gmprt_context_swap saves them and restores the other's when they
+// differ); the thread's words recorded in the M's fpctl matter only while
+// g0 runs, and the next switch to g0 records them afresh.
+inline void fiber_switch_direct(Fiber* from, Fiber* to) {
+  sanitizer_before_switch(from, to, false);
+  gmprt_context_swap(&from->ctx, &to->ctx);
+  sanitizer_after_switch(from);
+}
+
 }  // namespace gmprt

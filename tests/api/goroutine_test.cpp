@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "chan_helpers.hpp"
 #include "child_process.hpp"
 #include "runtime_fixture.hpp"
 
@@ -132,6 +133,53 @@ TEST_P(GoroutineP, YieldLetsOthersRun) {
               GMP_OK);
   }
   EXPECT_TRUE(wait_until([&] { return done->load() == 2; }));
+}
+
+// The direct yield (a goroutine switches straight to the head of the global
+// queue, holding sched.lock across the switch) meets every way a goroutine
+// can have left its M: yielders resume one another directly; receivers
+// parked in a channel and readied by a plain thread (so onto the global
+// queue) resume from a direct switch; a yielder whose P has local work
+// goes through g0, and a directly yielded one may next be run by g0 on
+// another M. Nothing may be lost or run twice, and the lock must be
+// released on every path (a leak hangs the runtime).
+TEST_P(GoroutineP, DirectYieldMeetsEveryResumePath) {
+  constexpr int kYielders = 4, kReceivers = 3;
+  constexpr int64_t kYields = 20000, kValues = 3000;
+  auto yields = std::make_shared<std::atomic<int64_t>>(0);
+  auto sum = std::make_shared<std::atomic<int64_t>>(0);
+  ChanRef c = make_chan(sizeof(int64_t), 0);
+  Group yielders, receivers, sender;
+  for (int i = 0; i < kYielders; i++) {
+    yielders.go([yields, i] {
+      for (int64_t k = 0; k < kYields; k++) {
+        gmp_yield();
+        (*yields)++;
+        // Now and then leave local work behind: the next yield goes via g0.
+        if (k % 97 == i) {
+          ASSERT_EQ(go([] {}), GMP_OK);
+        }
+      }
+    });
+  }
+  for (int r = 0; r < kReceivers; r++) {
+    receivers.go([c, sum] {
+      for (RecvResult x; (x = recv_i64(c)).rc == GMP_OK;) {
+        *sum += x.v;
+        gmp_yield();
+      }
+    });
+  }
+  sender.thread([c] {
+    for (int64_t v = 1; v <= kValues; v++) ASSERT_EQ(send_i64(c, v), GMP_OK);
+  });
+  ASSERT_TRUE(sender.wait());
+  ASSERT_TRUE(yielders.wait());
+  ASSERT_EQ(gmp_chan_close(c), GMP_OK);
+  ASSERT_TRUE(receivers.wait());
+  EXPECT_EQ(yields->load(), kYielders * kYields);
+  EXPECT_EQ(sum->load(), kValues * (kValues + 1) / 2);
+  EXPECT_TRUE(no_goroutines_left());
 }
 
 TEST(Goroutine, YieldOnPlainThreadReturns) {
