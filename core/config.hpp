@@ -32,6 +32,9 @@ inline constexpr uint64_t kGoidCacheBatch = 16;
 inline constexpr int kGFreeMax = 64;
 inline constexpr int kGFreeKeep = 32;
 
+// G memory is allocated kGChunk Gs at a time (gfree.cpp).
+inline constexpr int kGChunk = 256;
+
 // Per-P stack cache (Go: stackcache): default-size stacks of Gs that exited
 // on this P, reused LIFO while their pages are still in cache. At most
 // kStackCacheMax; half is returned to the global pool when it overflows, and

@@ -16,6 +16,10 @@
 // sched.allg lists every G ever made so that dumps and check_dead can walk
 // them (Go's allgs).
 //
+// G memory comes in chunks of kGChunk Gs: one allocation for a burst of new
+// goroutines instead of one each (fresh chunks come zeroed from the system).
+// A chunk's first alignof(G)-rounded word links it into sched.gchunks.
+//
 // Stack caches: each P keeps up to kStackCacheMax default-size stacks
 // (owner-only), refilled from and flushed to stack.cpp's global pool in
 // batches.
@@ -30,29 +34,40 @@ namespace gmprt {
 
 namespace {
 
-// allg_add: record a new G. false when the table cannot grow.
-bool allg_add(G* g) {
-  LockGuard guard(sched.allg_lock);
-  if (sched.nallg == sched.allg_cap) {
-    size_t cap = sched.allg_cap ? sched.allg_cap * 2 : 1024;
-    G** grown = static_cast<G**>(realloc(sched.allg, cap * sizeof(G*)));
-    if (!grown) return false;
-    sched.allg = grown;
-    sched.allg_cap = cap;
+constexpr size_t kGChunkHead = (sizeof(void*) + alignof(G) - 1) / alignof(G) * alignof(G);
+
+// g_mem: memory for one more G. Called with allg_lock held.
+void* g_mem() {
+  if (sched.gchunk_used == kGChunk) {
+    void* chunk = calloc(1, kGChunkHead + kGChunk * sizeof(G));
+    if (!chunk) return nullptr;
+    *static_cast<void**>(chunk) = sched.gchunks;
+    sched.gchunks = chunk;
+    sched.gchunk_used = 0;
   }
-  sched.allg[sched.nallg++] = g;
+  return static_cast<char*>(sched.gchunks) + kGChunkHead + sched.gchunk_used++ * sizeof(G);
+}
+
+// allg_reserve: room for one more entry in allg. Called with allg_lock held.
+bool allg_reserve() {
+  if (sched.nallg < sched.allg_cap) return true;
+  size_t cap = sched.allg_cap ? sched.allg_cap * 2 : 1024;
+  G** grown = static_cast<G**>(realloc(sched.allg, cap * sizeof(G*)));
+  if (!grown) return false;
+  sched.allg = grown;
+  sched.allg_cap = cap;
   return true;
 }
 
+// malg: a new G, recorded in allg (Go's malg + allgadd).
 G* malg() {
-  void* mem = calloc(1, sizeof(G));
+  LockGuard guard(sched.allg_lock);
+  if (!allg_reserve()) return nullptr;
+  void* mem = g_mem();
   if (!mem) return nullptr;
   G* g = new (mem) G();
-  if (!allg_add(g)) {
-    free(mem);
-    return nullptr;
-  }
   store_status(g, GStatus::dead, std::memory_order_relaxed);  // relaxed: private
+  sched.allg[sched.nallg++] = g;
   return g;
 }
 
@@ -169,6 +184,24 @@ void stack_unbind(P* p, G* g) {
   }
   g->stack = Stack();
   g->fiber.ctx.sp = nullptr;
+}
+
+// gfree_all: destroy every G and free their memory (shutdown, with every M
+// gone).
+void gfree_all() {
+  for (size_t i = 0; i < sched.nallg; i++) {
+    G* g = sched.allg[i];
+    fiber_destroy(&g->fiber);
+    g->~G();
+  }
+  free(sched.allg);
+  sched.allg = nullptr;
+  sched.nallg = sched.allg_cap = 0;
+  while (void* chunk = sched.gchunks) {
+    sched.gchunks = *static_cast<void**>(chunk);
+    free(chunk);
+  }
+  sched.gchunk_used = kGChunk;
 }
 
 }  // namespace gmprt

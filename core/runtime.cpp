@@ -109,13 +109,7 @@ void free_everything() {
     free(m);
     m = next;
   }
-  for (size_t i = 0; i < sched.nallg; i++) {
-    G* g = sched.allg[i];
-    fiber_destroy(&g->fiber);
-    g->~G();
-    free(g);
-  }
-  free(sched.allg);
+  gfree_all();
   for (int i = 0; i < kMaxProcs; i++) {
     if (!allp[i]) continue;
     timers_drop(allp[i]);
