@@ -11,8 +11,11 @@
 // goroutine's stack. A goroutine enters the scheduler through mcall(fn): it
 // saves its context and switches to g0, where fn(g) runs (park_m, gosched_m,
 // goexit0). fn returns the G to run next (the same one, to resume it at once)
-// or null, and the M goes back to schedule_one. So every switch between two
-// goroutines is G -> g0 -> G', and g0's loop is flat: it never recurses.
+// or null, and the M goes back to schedule_one. So a switch between two
+// goroutines is G -> g0 -> G', and g0's loop is flat: it never recurses. The
+// one exception is the direct yield (gosched in sched.hpp): G -> G' with
+// sched.lock held across the switch; g0 then gets back from execute
+// whichever goroutine switches to it next.
 //
 // Worker thread parking and unparking (the invariant of Go's proc.go).
 // We must not leave a P idle while there is runnable work, and we must not

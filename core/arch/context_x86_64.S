@@ -80,8 +80,9 @@ gmprt_context_swap:
     .size gmprt_context_swap, .-gmprt_context_swap
 
 /*
- * The scheduler's pair (proc.cpp): every switch between goroutines goes
- * G -> g0 -> G', and g0 never changes the FP control words. So the words are
+ * The scheduler's pair (proc.cpp): switches between goroutines go
+ * G -> g0 -> G' (the direct yield excepted: it uses gmprt_context_swap, see
+ * switch.hpp), and g0 never changes the FP control words. So the words are
  * saved once, when a goroutine leaves (gmprt_context_swap_to_g0, which also
  * records them in *fpctl: they are now the thread's), and restored when a
  * goroutine arrives only if they differ from the thread's
