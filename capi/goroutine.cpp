@@ -66,11 +66,15 @@ extern "C" GMP_API int gmp_lock_os_thread(void) noexcept { return lock_os_thread
 extern "C" GMP_API int gmp_unlock_os_thread(void) noexcept { return unlock_os_thread(); }
 
 extern "C" GMP_API void gmp_preempt_point(void) noexcept {
-  G* g = current_g();
-  if (!g) return;
-  // Relaxed: requests are hints; the yield synchronises through the run queue.
-  if (g->preempt.load(std::memory_order_relaxed) || sched.gcwaiting.load(std::memory_order_relaxed)) {
-    g->preempt.store(false, std::memory_order_relaxed);
+  M* m = current_m();
+  if (!m || !m->curg) return;
+  // Relaxed: requests are hints (sysmon's end of a time slice, a stopping
+  // world); the yield synchronises through the run queue.
+  P* p = m->p;
+  if (p && p->preempt.load(std::memory_order_relaxed)) {
+    p->preempt.store(false, std::memory_order_relaxed);
+    gosched();
+  } else if (sched.gcwaiting.load(std::memory_order_relaxed)) {
     gosched();
   }
 }

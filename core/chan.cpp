@@ -23,49 +23,6 @@
 namespace gmprt {
 
 // ---------------------------------------------------------------------------
-// Wait queues.
-
-void WaitQ::enqueue(Sudog* s) {
-  s->next = nullptr;
-  s->prev = last;
-  if (last)
-    last->next = s;
-  else
-    first = s;
-  last = s;
-}
-
-Sudog* WaitQ::dequeue() {
-  while (Sudog* s = first) {
-    first = s->next;
-    if (first)
-      first->prev = nullptr;
-    else
-      last = nullptr;
-    s->next = s->prev = nullptr;
-    // A select waiter whose other case (or timeout) won is dropped; its
-    // own cleanup then finds it gone (remove).
-    if (sudog_claim(s)) return s;
-  }
-  return nullptr;
-}
-
-void WaitQ::remove(Sudog* s) {
-  if (s->prev) {
-    s->prev->next = s->next;
-  } else if (first == s) {
-    first = s->next;
-  } else {
-    return;  // not queued (dequeued by a waker)
-  }
-  if (s->next)
-    s->next->prev = s->prev;
-  else
-    last = s->prev;
-  s->next = s->prev = nullptr;
-}
-
-// ---------------------------------------------------------------------------
 // Life cycle.
 
 int chan_make(Chan** out, size_t elemsize, size_t capacity) {
@@ -122,11 +79,6 @@ size_t next_index(Chan* c, size_t i) { return ++i == c->dataqsiz ? 0 : i; }
 void unlock_chan(void* arg) { static_cast<Chan*>(arg)->lock.unlock(); }
 
 }  // namespace
-
-void sudog_served(Sudog* s, bool success) {
-  s->success = success;
-  s->lead->param = s;
-}
 
 void chan_buf_put(Chan* c, const void* elem) {
   copy_elem(c, slot(c, c->sendx), elem);

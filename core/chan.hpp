@@ -34,19 +34,6 @@
 
 namespace gmprt {
 
-// WaitQ: a FIFO of Sudogs linked through next/prev (Go's waitq).
-struct WaitQ {
-  Sudog* first = nullptr;
-  Sudog* last = nullptr;
-
-  void enqueue(Sudog* s);
-  // dequeue: the first waiter that may proceed: select Sudogs another case
-  // (or the timeout) has claimed are dropped on the way.
-  Sudog* dequeue();
-  // remove: take s out if it is still queued (a select's other cases).
-  void remove(Sudog* s);
-};
-
 struct Chan {
   Lock lock;
   bool closed = false;  // guarded by lock
@@ -88,9 +75,6 @@ void chan_buf_put(Chan* c, const void* elem);
 void chan_buf_take(Chan* c, void* elem);
 // chan_recv_closed: a receive from a closed, drained channel: zero elem.
 void chan_recv_closed(Chan* c, void* elem);
-// sudog_served: record on s's lead that s completed (success: a value
-// moved; false: the channel closed).
-void sudog_served(Sudog* s, bool success);
 
 // select_go: Go's selectgo over the public case array (validated by the
 // caller). Returns the chosen index, GMP_EAGAIN (timeout 0) or

@@ -68,4 +68,17 @@ inline constexpr int kLockPassiveSpin = 1;
 // Goroutine names kept (public GMP_NAME_MAX, including the terminating NUL).
 inline constexpr size_t kNameMax = 32;
 
+// The monitor (Go's sysmon constants): it sleeps kSysmonMinDelayNs between
+// rounds, doubling after kSysmonIdleRounds rounds with nothing to do, up to
+// kSysmonMaxDelayNs. A time slice ends after kForcePreemptNs; a P in a
+// system call is retaken after one round when other work waits, and after
+// kForcePreemptNs regardless; the network is polled when nobody has for
+// kForcePollNs.
+inline constexpr int64_t kSysmonMinDelayNs = 20 * 1000;
+inline constexpr int64_t kSysmonMaxDelayNs = 10 * 1000 * 1000;
+inline constexpr int kSysmonIdleRounds = 50;
+inline constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;
+inline constexpr int64_t kForcePollNs = 10 * 1000 * 1000;
+
 }  // namespace gmprt
+

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../capi/include/gmprt.h"
+#include "netpoll.hpp"
 #include "sched.hpp"
 
 namespace gmprt {
@@ -110,6 +111,7 @@ void check_dead() {
   if (sched.nplain - sched.nplain_blocked > 0) return;
   if (sched.runqsize.load(std::memory_order_relaxed) != 0) return;
   if (timers_pending() > 0) return;
+  if (netpoll_waiting()) return;  // descriptor waiters may be woken by IO
   LockGuard guard(sched.allg_lock);
   if (!all_asleep()) return;
   report_deadlock();

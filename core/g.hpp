@@ -76,9 +76,6 @@ struct G {
   // park at once (park.cpp). Every change is a read-modify-write or a store
   // by the owner; orderings as noted at each site.
   std::atomic<uint32_t> status{uint32_t(GStatus::idle)};
-  // preempt: the runtime asks the G to give way at its next preemption point.
-  // Relaxed: a hint; the yield that follows synchronises through the run queue.
-  std::atomic<bool> preempt{false};
 
   uint64_t goid = 0;
   gmp_fn fn = nullptr;

@@ -14,8 +14,10 @@
 #include <new>
 
 #include "fatal.hpp"
+#include "netpoll.hpp"
 #include "sched.hpp"
 #include "stack.hpp"
+#include "sysmon.hpp"
 
 namespace gmprt {
 
@@ -57,11 +59,23 @@ P* pidleget() {
   sched.pidle = p->link;
   p->link = nullptr;
   sched.npidle.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as in pidleput
+  sysmon_wake_locked();  // a P goes busy: there is something to watch
   return p;
 }
 
 // ---------------------------------------------------------------------------
 // Ms.
+
+// wake_m: wake idle m from its note, and from netpoll if it sleeps there as
+// the poller (stopm). Its polling flag is set under sched.lock before it
+// polls and cleared when epoll_wait returns, after which it checks its note
+// anyway: a waker that misses the flag loses nothing.
+void wake_m(M* m) {
+  note_wakeup(&m->park);
+  // seq_cst: after the note's store, so that a poller that clears the flag
+  // and then sleeps checks the note we set (it reads it under sched.lock).
+  if (m->polling.load(std::memory_order_seq_cst)) netpoll_break();
+}
 
 namespace {
 
@@ -83,7 +97,7 @@ M* mget() {
     sched.nmidle--;
     if (sched.timer_sleeper == m) {
       sched.timer_sleeper = nullptr;
-      if (sched.midle) note_wakeup(&sched.midle->park);
+      if (sched.midle) wake_m(sched.midle);
     }
   }
   return m;
@@ -161,7 +175,7 @@ void startm(P* p, bool spinning) {
   m->spinning = spinning;
   m->nextp = p;
   sched.lock.unlock();
-  note_wakeup(&m->park);  // Release: publishes nextp and spinning
+  wake_m(m);  // Release (the note's): publishes nextp and spinning
 }
 
 // wakep: start a spinning M if there is an idle P and nobody is spinning.
@@ -197,11 +211,44 @@ bool take_timer_p(M* m) {
   mremove(m);
   // Hand the sleeper's role on: later deadlines (of Ps nobody runs) must
   // not wait until this M runs out of work.
-  if (sched.midle) note_wakeup(&sched.midle->park);
+  if (sched.midle) wake_m(sched.midle);
   acquirep(m, p);
   m->spinning = true;
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
   return true;
+}
+
+// sleeper_sleep: one sleep of idle m in stopm, taking the sleeper's role if
+// it is free and watch is set. Called and returns with sched.lock held.
+// False when the sleep ended at its deadline rather than by a wakeup.
+bool sleeper_sleep(M* m, bool watch) {
+  int64_t until = 0;
+  bool polls = false;
+  if (watch && !sched.timer_sleeper) {
+    until = next_timer();
+    // seq_cst (netpoll_waiting): see netpoll_kick.
+    polls = netpoll_waiting();
+    if (until != 0 || polls) {
+      sched.timer_sleeper = m;
+      sched.timer_sleep_until = until != 0 ? until : INT64_MAX;
+      sched.sleeper_polls.store(polls, std::memory_order_seq_cst);  // seq_cst: see netpoll_kick
+      if (polls) m->polling.store(true, std::memory_order_seq_cst);  // seq_cst: see wake_m
+    }
+  }
+  sched.lock.unlock();
+  // (A deadline already past must not become a sleep "forever".)
+  int64_t left = until == 0 ? -1 : until - nanotime();
+  bool woken = true;
+  if (polls) {
+    netpoll(until == 0 ? -1 : left > 0 ? left : 0);  // clears m->polling
+    woken = until == 0 || nanotime() < until;
+  } else if (until == 0) {
+    note_sleep(&m->park);
+  } else {
+    woken = left > 0 && note_tsleep(&m->park, left);
+  }
+  sched.lock.lock();
+  return woken;
 }
 
 }  // namespace
@@ -209,11 +256,14 @@ bool take_timer_p(M* m) {
 // stopm: m has no work and no P: sleep until startm hands it one. Returns
 // with m->p set, or with m->exiting set (shutdown).
 //
-// Timers. While timers are pending, one idle M (sched.timer_sleeper) sleeps
-// only until the earliest deadline of any P and then takes an idle P to run
-// them. Whoever adds an earlier timer wakes it (timer_wake), and mget hands
-// the role to another idle M when it takes the sleeper; a woken M without
-// work (no nextp) just looks again.
+// The sleeper. While timers are pending or goroutines wait on descriptors,
+// one idle M (sched.timer_sleeper) sleeps only until the earliest deadline
+// of any P, and in netpoll rather than on its note when there are
+// descriptor waiters (sched.sleeper_polls); at the deadline it takes an idle
+// P to run the expired timers. Whoever adds an earlier timer or a first
+// waiter wakes it (timer_wake, netpoll_kick), and mget hands the role to
+// another idle M when it takes the sleeper; a woken M without work (no
+// nextp) just looks again.
 void stopm(M* m) {
   sched.lock.lock();
   if (sched.stopping) {
@@ -227,22 +277,11 @@ void stopm(M* m) {
   // the timers, and an M whose P goes idle takes the role.
   bool watch = true;
   for (;;) {
-    int64_t until = 0;
-    if (watch && !sched.timer_sleeper && (until = next_timer()) != 0) {
-      sched.timer_sleeper = m;
-      sched.timer_sleep_until = until;
+    bool woken = sleeper_sleep(m, watch);
+    if (sched.timer_sleeper == m) {
+      sched.timer_sleeper = nullptr;
+      sched.sleeper_polls.store(false, std::memory_order_seq_cst);  // seq_cst: see netpoll_kick
     }
-    sched.lock.unlock();
-    bool woken = true;
-    if (until == 0) {
-      note_sleep(&m->park);
-    } else {
-      // (A deadline already past must not become note_tsleep's "forever".)
-      int64_t left = until - nanotime();
-      woken = left > 0 && note_tsleep(&m->park, left);
-    }
-    sched.lock.lock();
-    if (sched.timer_sleeper == m) sched.timer_sleeper = nullptr;
     // startm sets nextp (shutdown: exiting) under sched.lock before its
     // wakeup, which is then ours to consume below.
     if (m->nextp || m->exiting) break;

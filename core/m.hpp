@@ -36,6 +36,9 @@ struct M {
   bool spinning = false;  // looking for work; counted in sched.nmspinning
   bool exiting = false;   // leave the scheduler loop (thread exit)
   Note park;            // sleeps here when idle (stopm) or locked (stoplockedm)
+  // polling: blocked in netpoll as the sleeper (stopm); a wakeup of park must
+  // then also break the poll (wake_m).
+  std::atomic<bool> polling{false};
 
   G* lockedg = nullptr;     // the goroutine wired to this M (LockOSThread)
   uint32_t locked_ext = 0;  // nesting count of gmp_lock_os_thread

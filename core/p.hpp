@@ -33,9 +33,14 @@ struct P {
   std::atomic<PStatus> status{PStatus::gcstop};
   M* m = nullptr;            // the M holding it (owner-only; null when idle)
   P* link = nullptr;         // sched.pidle link (guarded by sched.lock)
-  uint32_t schedtick = 0;    // incremented on every schedule() that starts a new slice
-  // syscalltick: incremented on every system call; read by the monitor.
+  // schedtick: incremented on every schedule that starts a new time slice;
+  // syscalltick: on every system call. Written by the owner (owner_add),
+  // read by the monitor (sysmon.cpp) to see how long a slice or call lasts.
+  std::atomic<uint32_t> schedtick{0};
   std::atomic<uint32_t> syscalltick{0};
+  // preempt: the monitor asks the goroutine running on this P to give way
+  // (its slice is over); cleared when a new slice starts. Relaxed: a hint.
+  std::atomic<bool> preempt{false};
 
   LocalRunq runq;
   TimerHeap timers;          // its own lock (time.hpp)

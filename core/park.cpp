@@ -131,9 +131,12 @@ int unlock_commit(G*, void* arg) {
 }
 
 // block_thread: the same for a plain thread, on the lead's futex word.
-void block_thread(Sudog* s, void (*unlock)(void*), void* arg, int64_t deadline) {
+void block_thread(Sudog* s, void (*unlock)(void*), void* arg, int64_t deadline,
+                  WaitReason reason) {
   Sudog* lead = s->lead;
-  bool blocked = deadline < 0;
+  // Blocked for deadlock detection: for good, in a call only a goroutine
+  // can end (not a descriptor wait: IO may end it).
+  bool blocked = deadline < 0 && reason != WaitReason::io_wait;
   plain_thread_enter();
   if (blocked) {
     // It may be the last possible waker: count it blocked, check for
@@ -185,7 +188,7 @@ void sudog_block(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason) 
 void sudog_block_until(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason,
                        int64_t deadline) {
   if (!s->g) {
-    block_thread(s, unlock, arg, deadline);
+    block_thread(s, unlock, arg, deadline, reason);
     return;
   }
   UnlockCommit c{unlock, arg};
@@ -200,6 +203,71 @@ void sudog_wake(Sudog* s) {
   }
   lead->woken.store(1, std::memory_order_release);  // Release: see block_thread
   futex_wake(&lead->woken, 1);
+}
+
+
+// ---------------------------------------------------------------------------
+// Wait queues and deadlines.
+
+void WaitQ::enqueue(Sudog* s) {
+  s->next = nullptr;
+  s->prev = last;
+  if (last)
+    last->next = s;
+  else
+    first = s;
+  last = s;
+}
+
+Sudog* WaitQ::dequeue() {
+  while (Sudog* s = first) {
+    first = s->next;
+    if (first)
+      first->prev = nullptr;
+    else
+      last = nullptr;
+    s->next = s->prev = nullptr;
+    // A select waiter whose other case (or timeout) won is dropped; its
+    // own cleanup then finds it gone (remove).
+    if (sudog_claim(s)) return s;
+  }
+  return nullptr;
+}
+
+void WaitQ::remove(Sudog* s) {
+  if (s->prev) {
+    s->prev->next = s->next;
+  } else if (first == s) {
+    first = s->next;
+  } else {
+    return;  // not queued (dequeued by a waker)
+  }
+  if (s->next)
+    s->next->prev = s->prev;
+  else
+    last = s->prev;
+  s->next = s->prev = nullptr;
+}
+
+namespace {
+
+void deadline_fire(void* arg, int64_t) {
+  auto* lead = static_cast<Sudog*>(arg);
+  if (sudog_claim(lead)) sudog_wake(lead);
+}
+
+}  // namespace
+
+void sudog_deadline_arm(SudogDeadline* d, Sudog* lead, int64_t deadline, WaitReason reason) {
+  d->reason = reason;
+  d->timer.f = deadline_fire;
+  d->timer.arg = lead;
+  d->armed = timer_add(&d->timer, deadline);
+}
+
+void sudog_deadline_disarm(SudogDeadline* d, bool parked) {
+  if (!d->armed || timer_stop(&d->timer) || parked) return;
+  park(nullptr, nullptr, d->reason);  // returns at once: the wakeup came or comes
 }
 
 }  // namespace gmprt

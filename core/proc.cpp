@@ -44,6 +44,7 @@
 #include "../capi/include/gmprt.h"
 #include "env.hpp"
 #include "fatal.hpp"
+#include "netpoll.hpp"
 #include "rand.hpp"
 #include "sched.hpp"
 
@@ -163,8 +164,6 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
     strncpy(g->name, name, kNameMax - 1);
     g->name[kNameMax - 1] = 0;
   }
-  // Relaxed: the G is private until the run queue publishes it.
-  g->preempt.store(false, std::memory_order_relaxed);
   // A stack of its own size is already there; a default one comes at first
   // run (stack_bind).
   if (g->stack.lo) fiber_make(&g->fiber, g->stack.lo, g->stack.size, goroutine_entry, g);
@@ -220,7 +219,10 @@ G* execute(M* m, G* g, bool inherit) {
     GMP_ASSERT(gstatus(was) == GStatus::runnable);
     (void)was;
   }
-  if (!inherit) p->schedtick++;
+  if (!inherit) {
+    owner_add<uint32_t>(p->schedtick, 1);  // relaxed: sysmon only compares
+    p->preempt.store(false, std::memory_order_relaxed);  // relaxed: a hint
+  }
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
   // Not necessarily g: direct yields (gosched) may have handed the M on.
@@ -318,6 +320,12 @@ G* find_runnable(M* m, bool* inherit) {
       LockGuard guard(sched.lock);
       if (G* g = globrunq_get(p, 0)) return g;
     }
+    // The poller, without blocking, unless an idle M is blocked in it
+    // already (Go's lastpoll check). Woken goroutines land on our queue.
+    // Relaxed: hints; a missed poll leaves the events to that M or sysmon.
+    if (netpoll_waiting() && !sched.sleeper_polls.load(std::memory_order_relaxed) &&
+        netpoll(0) > 0)
+      continue;
     // Steal only if this M already spins or fewer than half the busy Ps
     // have a spinning M (otherwise the search costs more than it finds).
     int32_t busy =
@@ -384,7 +392,8 @@ G* schedule_one(M* m, bool* inherit) {
     *inherit = false;
     check_timers(&p->timers);
     // Fairness: now and then take from the global queue first.
-    if (p->schedtick % kGlobalRunqTick == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
+    if (p->schedtick.load(std::memory_order_relaxed) % kGlobalRunqTick == 0 &&
+        sched.runqsize.load(std::memory_order_relaxed) > 0) {
       LockGuard guard(sched.lock);
       g = globrunq_get(p, 1);
     }
@@ -450,7 +459,9 @@ bool yield_needs_schedule(M* m, P* p) {
 G* rotate_global_head(M* m, G* g) {
   G* head = sched.runq.pop();
   sched.runq.push_back(g);
-  m->p->schedtick++;  // the fairness tick schedule_one would have counted
+  // The tick schedule_one would have counted (relaxed: as in execute).
+  owner_add<uint32_t>(m->p->schedtick, 1);
+  m->p->preempt.store(false, std::memory_order_relaxed);
   head->status.store(head->status.load(std::memory_order_relaxed) + kRunnableToRunning,
                      std::memory_order_relaxed);
   head->fresh = false;

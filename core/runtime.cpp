@@ -24,8 +24,10 @@
 
 #include "../capi/include/gmprt.h"
 #include "env.hpp"
+#include "netpoll.hpp"
 #include "sched.hpp"
 #include "stack.hpp"
+#include "sysmon.hpp"
 
 namespace gmprt {
 
@@ -86,7 +88,7 @@ void stop_all_ms() {
     sched.midle = m->schedlink;
     sched.nmidle--;
     m->exiting = true;
-    note_wakeup(&m->park);
+    wake_m(m);
   }
   M* all = sched.allm;
   sched.lock.unlock();
@@ -110,6 +112,7 @@ void free_everything() {
     m = next;
   }
   gfree_all();
+  netpoll_shutdown();
   for (int i = 0; i < kMaxProcs; i++) {
     if (!allp[i]) continue;
     timers_drop(allp[i]);
@@ -146,6 +149,7 @@ int runtime_start() {
     int n = env_read();
     stack_install_overflow_handler();
     procresize_initial(n);
+    sysmon_start();
     started.store(true, std::memory_order_release);  // Release: see runtime_started
   }
   pthread_mutex_unlock(&start_mu);
@@ -157,9 +161,11 @@ int runtime_shutdown(int64_t timeout_ns) {
   if (current_m()) return GMP_EBUSY;  // a goroutine, or g0 code, cannot stop its own thread
   pthread_mutex_lock(&start_mu);
   int rc = 0;
-  if (!wait_goroutines_gone(timeout_ns)) {
+  // Plain threads in descriptor waits still need the poller.
+  if (!wait_goroutines_gone(timeout_ns) || netpoll_waiting()) {
     rc = GMP_EBUSY;
   } else {
+    sysmon_stop();
     stop_all_ms();
     free_everything();
     started.store(false, std::memory_order_release);  // Release: as in runtime_start

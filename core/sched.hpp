@@ -88,10 +88,13 @@ struct Sched {
   int32_t stopwait = 0;
   Note stopnote;
 
-  // Timers (guarded by lock): the one idle M that sleeps only until the
-  // earliest timer of any P, and that deadline (time.hpp).
+  // Timers and the poller (guarded by lock): the one idle M that sleeps
+  // only until the earliest timer of any P, and that deadline (time.hpp);
+  // sleeper_polls: it sleeps in netpoll (netpoll.hpp; read without the lock
+  // as a hint).
   M* timer_sleeper = nullptr;
   int64_t timer_sleep_until = 0;
+  std::atomic<bool> sleeper_polls{false};
 
   // Deadlock detection (guarded by lock).
   MainWait* main_waits = nullptr; // gmp_main callers waiting (detection runs while non-empty)
@@ -190,6 +193,7 @@ void runq_put_p(P* p, G* g, bool next);  // runq_put + overflow to global; owner
 void wakep();
 void startm(P* p, bool spinning);
 void stopm(M* m);
+void wake_m(M* m);            // an idle M, from its note or from netpoll
 void handoffp(P* p);
 void acquirep(M* m, P* p);
 P* releasep(M* m);
@@ -199,6 +203,11 @@ void mexit(M* m);
 
 // LockOSThread (lockosthread.cpp).
 void stoplockedm(M* m);
+
+// System calls (syscall.cpp): bracket a blocking call; no-ops on a plain
+// thread, nested or unbalanced.
+void entersyscall();
+void exitsyscall();
 void startlockedm(M* m, G* g);
 int lock_os_thread();
 int unlock_os_thread();

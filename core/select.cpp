@@ -235,37 +235,6 @@ int select_nothing(size_t ncases, int64_t timeout_ns) {
   for (;;) block_forever(ncases == 0 ? WaitReason::select_no_cases : WaitReason::select);
 }
 
-// A goroutine's deadline: a timer armed before any channel is locked (the
-// timer heap's lock is never taken under a channel's, time.hpp), whose
-// firing times the select out if it wins the claim. Until pass 2 nothing
-// else can claim, so a select that proceeds in pass 1 finds the timer
-// either stopped in time or fired, with its wakeup to absorb.
-struct Deadline {
-  Timer timer;
-  bool armed = false;
-};
-
-void deadline_fire(void* arg, int64_t) {
-  auto* lead = static_cast<Sudog*>(arg);
-  if (sudog_claim(lead)) sudog_wake(lead);
-}
-
-void deadline_arm(Deadline* d, Sudog* lead, int64_t deadline) {
-  d->timer.f = deadline_fire;
-  d->timer.arg = lead;
-  d->armed = timer_add(&d->timer, deadline);
-  // No memory for a timer: the select waits without one; rare enough to
-  // accept over failing a call that has no error for it.
-}
-
-// deadline_disarm: stop the timer. parked: the select has parked once
-// since arming (a fired timer's wakeup ended that park); otherwise a fired
-// timer's wakeup is still owed to this goroutine and is absorbed here.
-void deadline_disarm(Deadline* d, bool parked) {
-  if (!d->armed || timer_stop(&d->timer) || parked) return;
-  park(nullptr, nullptr, WaitReason::select);  // returns at once: the wakeup came or comes
-}
-
 int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
   make_orders(s, ncases);
   if (s->n == 0) return select_nothing(ncases, timeout_ns);
@@ -275,8 +244,8 @@ int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
   // lead before any lock is taken.
   bool timed = deadline >= 0 && current_g();
   if (timed) init_sudogs(s);
-  Deadline d;
-  if (timed) deadline_arm(&d, lead, deadline);
+  SudogDeadline d;
+  if (timed) sudog_deadline_arm(&d, lead, deadline, WaitReason::select);
   sel_lock(s);
   int i = poll(s);
   if (i < 0 && timeout_ns == 0) {
@@ -284,13 +253,13 @@ int select_run(Select* s, size_t ncases, int64_t timeout_ns) {
     i = GMP_EAGAIN;
   }
   if (i != -1) {
-    deadline_disarm(&d, false);
+    sudog_deadline_disarm(&d, false);
     return i;
   }
   if (!timed) init_sudogs(s);
   enqueue_all(s);
   sudog_block_until(lead, sel_unlock_fn, s, WaitReason::select, deadline);
-  deadline_disarm(&d, true);
+  sudog_deadline_disarm(&d, true);
   i = dequeue_all(s);
   return i >= 0 ? i : GMP_ETIMEDOUT;
 }

@@ -27,6 +27,7 @@
 #include "../capi/include/gmprt.h"
 #include "fatal.hpp"
 #include "sched.hpp"
+#include "sysmon.hpp"
 
 namespace gmprt {
 
@@ -82,6 +83,14 @@ void stop_the_world(M** self_out) {
     p->status.store(PStatus::gcstop, std::memory_order_relaxed);
     sched.stopwait--;
   }
+  // Ps whose M is in a system call stop now (syscall.cpp); the M finds out
+  // when its call returns. Acquire: we take the P with its owner's writes.
+  for (int32_t i = 0; i < n; i++) {
+    PStatus want = PStatus::syscall;
+    if (allp[i]->status.compare_exchange_strong(want, PStatus::gcstop, std::memory_order_acquire,
+                                                std::memory_order_relaxed))
+      sched.stopwait--;
+  }
   bool wait = sched.stopwait > 0;
   if (wait) note_clear(&sched.stopnote);
   sched.lock.unlock();
@@ -134,6 +143,7 @@ void start_the_world(M* self, int32_t n) {
   if (n <= 0) n = gomaxprocs.load(std::memory_order_relaxed);
   P* runnable = procresize(self, n);
   sched.gcwaiting.store(false, std::memory_order_relaxed);  // relaxed: under sched.lock
+  sysmon_wake_locked();  // it parks while the world is stopped
   sched.lock.unlock();
   while (runnable) {
     P* p = runnable;

@@ -30,6 +30,7 @@
 #include <atomic>
 
 #include "g.hpp"
+#include "time.hpp"
 
 namespace gmprt {
 
@@ -48,6 +49,44 @@ struct Sudog {
   bool is_select = false;
   bool success = false;  // woken by a value rather than a close
 };
+
+// WaitQ: a FIFO of Sudogs linked through next/prev (Go's waitq), guarded by
+// the lock of the object it belongs to (a channel, a poll descriptor).
+struct WaitQ {
+  Sudog* first = nullptr;
+  Sudog* last = nullptr;
+
+  void enqueue(Sudog* s);
+  // dequeue: the first waiter that may proceed: select Sudogs another case
+  // (or the timeout) has claimed are dropped on the way.
+  Sudog* dequeue();
+  // remove: take s out if it is still queued (a select's other cases).
+  void remove(Sudog* s);
+};
+
+// SudogDeadline: the deadline of a goroutine's claimable wait (select, an fd
+// wait): a timer that claims the lead Sudog and wakes it when it fires.
+// Armed before any lock of the objects waited on is taken (the timer heap's
+// lock is never taken under theirs, time.hpp), so until the Sudogs are
+// queued nothing else can claim: a wait that proceeds without blocking
+// finds the timer either stopped in time or fired, with its wakeup to
+// absorb (sudog_deadline_disarm). Plain threads need none: their deadline
+// is the futex wait's (sudog_block_until).
+struct SudogDeadline {
+  Timer timer;
+  bool armed = false;
+  WaitReason reason = WaitReason::select;  // of the wait, for the absorbing park
+};
+
+// sudog_deadline_arm: from now on, `deadline` (nanotime) times out the wait
+// led by lead. Without memory for the timer the wait has no deadline (rare
+// enough to accept over failing calls that have no error for it).
+void sudog_deadline_arm(SudogDeadline* d, Sudog* lead, int64_t deadline, WaitReason reason);
+
+// sudog_deadline_disarm: stop the timer. parked: the waiter has parked once
+// since arming (a fired timer's wakeup ended that park); otherwise a fired
+// timer's wakeup is still owed to this goroutine and is absorbed here.
+void sudog_deadline_disarm(SudogDeadline* d, bool parked);
 
 // sudog_init: prepare s for the calling goroutine or thread.
 void sudog_init(Sudog* s);
@@ -76,6 +115,14 @@ inline bool sudog_claim(Sudog* s) {
   // next (param, elem copy) together with the wake's Release.
   return s->lead->select_done.compare_exchange_strong(zero, 1, std::memory_order_acq_rel,
                                                       std::memory_order_relaxed);
+}
+
+// sudog_served: record on s's lead that s completed (success: the operation
+// happened; false: the object closed). The caller holds the object's lock
+// and has won s (dequeue).
+inline void sudog_served(Sudog* s, bool success) {
+  s->success = success;
+  s->lead->param = s;
 }
 
 // sudog_wake: wake the waiter of s (callable from any thread). The caller

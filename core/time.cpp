@@ -113,7 +113,7 @@ void timer_wake(int64_t when) {
     // cannot outlive the idle spell (a late one would end the M's next sleep
     // on m->park, in stoplockedm, say, before its real wakeup).
     sched.timer_sleeper = nullptr;
-    note_wakeup(&sleeper->park);
+    wake_m(sleeper);
     sched.lock.unlock();
     return;
   }

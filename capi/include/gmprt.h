@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -428,6 +430,78 @@ GMP_API void gmp_once_do(gmp_once_t *once, gmp_fn fn, void *arg);
  * waiter if there is one (FIFO). */
 GMP_API void gmp_sema_acquire(gmp_sema_t *s);
 GMP_API void gmp_sema_release(gmp_sema_t *s);
+
+/* ------------------------------------------------------- Files and sockets */
+
+/* The IO calls are drop-in replacements for the POSIX calls of the same
+ * name and keep their convention (-1 and errno), except gmp_fd_wait. Instead
+ * of blocking the thread they park the goroutine on the runtime's poller
+ * (epoll) until the descriptor is ready; on a plain thread they block the
+ * thread, with the same results. The descriptor is switched to
+ * non-blocking mode and registered with the poller on first use. Regular
+ * files (which epoll rejects) are always ready: their calls run as blocking
+ * system calls between gmp_syscall_enter and gmp_syscall_exit.
+ *
+ * None fails with EINTR (they retry) or with EAGAIN. A NULL buffer with
+ * n > 0 fails with EFAULT; a negative or unopened descriptor with EBADF.
+ * Ordinary calls (setsockopt, shutdown, recv with MSG_DONTWAIT, fcntl) stay
+ * allowed on a descriptor the runtime polls, but it must be closed with
+ * gmp_close: a descriptor closed behind the runtime's back leaves a stale
+ * registration for the next descriptor given the same number.
+ *
+ * errno is per thread, and a goroutine may resume on another thread inside
+ * any blocking call: read errno right after the call that set it, never
+ * through a pointer (&errno) taken before a blocking call. */
+
+/* GMP_READ, GMP_WRITE: the directions of gmp_fd_wait (distinct bits). */
+#define GMP_READ 1
+#define GMP_WRITE 2
+
+/* gmp_read: read(2), waiting until some data (or end of file) is there.
+ * gmp_write: write(2) of the whole buffer, waiting for room as needed; if it
+ * fails after writing part of it, it returns the count written, like POSIX.
+ * On a socket it never raises SIGPIPE (it fails with EPIPE). */
+GMP_API ssize_t gmp_read(int fd, void *buf, size_t n);
+GMP_API ssize_t gmp_write(int fd, const void *buf, size_t n);
+
+/* gmp_accept: accept(2), waiting for a connection. The new descriptor is
+ * non-blocking and close-on-exec. ECONNABORTED is retried; EMFILE and
+ * ENFILE are reported. addr and len may be NULL, as for accept(2). */
+GMP_API int gmp_accept(int fd, struct sockaddr *addr, socklen_t *len);
+
+/* gmp_connect: connect(2), waiting until the connection is made or fails
+ * (the failure is the socket's SO_ERROR, e.g. ECONNREFUSED). */
+GMP_API int gmp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
+/* gmp_fd_wait: wait until fd is ready for any of `events` (GMP_READ,
+ * GMP_WRITE or both) and return the ready mask (> 0: the requested
+ * directions that are ready now). Returns at once when the descriptor is
+ * ready already; a peer hang-up or an error condition counts as ready for
+ * both directions. timeout_ns < 0 waits forever, 0 does not wait
+ * (GMP_EAGAIN when not ready), > 0 gives GMP_ETIMEDOUT after that long.
+ * GMP_ECLOSED when gmp_close closes fd meanwhile; GMP_EINVAL for a bad
+ * descriptor, events == 0 or unknown bits. */
+GMP_API int gmp_fd_wait(int fd, int events, int64_t timeout_ns);
+
+/* gmp_close: close(2), waking every goroutine and thread waiting on fd:
+ * their calls fail with EBADF (gmp_fd_wait: GMP_ECLOSED). If other calls on
+ * fd are still in progress, the descriptor itself is closed when the last
+ * of them returns, so none ever acts on a reused descriptor number; the
+ * call then returns 0. A second gmp_close fails with EBADF. */
+GMP_API int gmp_close(int fd);
+
+/* ------------------------------------------------------------ System calls */
+
+/* gmp_syscall_enter, gmp_syscall_exit: bracket a blocking call the runtime
+ * cannot poll (Go's entersyscall / exitsyscall). Inside, the goroutine's P
+ * may be handed to another thread by the monitor (after ~20 us when other
+ * goroutines are waiting), so the others keep running; on exit the
+ * goroutine takes back its P, or another idle one, or queues itself and its
+ * thread sleeps until it is scheduled again. Do not call other gmp_*
+ * functions in between. On a plain thread, and unbalanced, they do
+ * nothing. */
+GMP_API void gmp_syscall_enter(void);
+GMP_API void gmp_syscall_exit(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,218 @@
+// fdio.cpp -- the IO calls on the poller (Go's internal/poll.FD): read,
+// write, accept, connect, wait and close, each a loop of "try the system
+// call; on EAGAIN wait for readiness (pd_wait) and try again".
+//
+// Every call holds a reference on the PollDesc while it runs (pd_begin /
+// pd_end), so gmp_close can mark it closing and wake its waiters at once
+// while the descriptor is closed only when the last call has left: no call
+// ever acts on a reused number. A descriptor that epoll rejects (a regular
+// file) is always ready: its calls run as blocking system calls inside
+// entersyscall / exitsyscall instead.
+//
+// errno: each call returns like its POSIX namesake; EINTR is retried and
+// EAGAIN never escapes (it is what the loop waits on).
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../capi/include/gmprt.h"
+#include "netpoll.hpp"
+#include "sched.hpp"
+#include "sleep.hpp"
+
+namespace gmprt {
+
+namespace {
+
+// errno belongs to the thread, and a goroutine that parks may resume on
+// another one; but errno is *__errno_location(), declared const, so the
+// compiler may keep the address it computed before a park and write the
+// old thread's errno after it. Every access here goes through these, which
+// the optimiser may not see through (noipa), so the address is always the
+// current thread's.
+__attribute__((noipa)) int errno_get() { return errno; }
+__attribute__((noipa)) void errno_set(int e) { errno = e; }
+
+bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
+
+// io_loop: run `call` (a system call returning >= 0 or -1/errno) until it
+// does not want to block, waiting for `dir` in between. Blocking
+// descriptors run it once inside a system call bracket.
+template <class Call>
+long io_loop(PollDesc* pd, uint32_t dir, Call call) {
+  if (pd->blocking) {
+    entersyscall();
+    long r;
+    while ((r = call()) < 0 && errno_get() == EINTR) {
+    }
+    int e = errno_get();
+    exitsyscall();
+    errno_set(e);
+    return r;
+  }
+  for (;;) {
+    long r = call();
+    if (r >= 0 || errno_get() == EINTR) {
+      if (r >= 0) return r;
+      continue;
+    }
+    if (!would_block(errno_get())) return -1;
+    if (pd_wait(pd, dir, -1) == GMP_ECLOSED) {
+      errno_set(EBADF);
+      return -1;
+    }
+  }
+}
+
+// with_pd: run body(pd) holding a reference on fd's PollDesc, keeping the
+// body's errno across pd_end.
+template <class Body>
+long with_pd(int fd, Body body) {
+  PollDesc* pd = pd_begin(fd);
+  if (!pd) return -1;
+  long r = body(pd);
+  int e = errno_get();
+  pd_end(pd);
+  errno_set(e);
+  return r;
+}
+
+// poll_now: the requested directions fd is ready for right now (poll(2)
+// with no timeout). A hang-up or error counts as both. -1: fd is not open.
+int poll_now(int fd, uint32_t events) {
+  pollfd p{fd, short(((events & kPollRead) ? POLLIN : 0) | ((events & kPollWrite) ? POLLOUT : 0)), 0};
+  int n;
+  while ((n = poll(&p, 1, 0)) < 0 && errno_get() == EINTR) {
+  }
+  if (n <= 0) return 0;
+  if (p.revents & POLLNVAL) return -1;
+  if (p.revents & (POLLHUP | POLLERR)) return int(events);
+  uint32_t mask = 0;
+  if (p.revents & (POLLIN | POLLRDHUP | POLLPRI)) mask |= kPollRead;
+  if (p.revents & POLLOUT) mask |= kPollWrite;
+  return int(mask & events);
+}
+
+}  // namespace
+
+long fd_read(int fd, void* buf, size_t n) {
+  if (!buf && n > 0) {
+    errno_set(EFAULT);
+    return -1;
+  }
+  return with_pd(fd, [&](PollDesc* pd) {
+    return io_loop(pd, kPollRead, [&] { return long(read(fd, buf, n)); });
+  });
+}
+
+long fd_write(int fd, const void* buf, size_t n) {
+  if (!buf && n > 0) {
+    errno_set(EFAULT);
+    return -1;
+  }
+  return with_pd(fd, [&](PollDesc* pd) -> long {
+    const char* p = static_cast<const char*>(buf);
+    size_t done = 0;
+    bool sock = true;  // send(MSG_NOSIGNAL) until the descriptor says it is no socket
+    do {
+      long r = io_loop(pd, kPollWrite, [&]() -> long {
+        if (sock) {
+          long s = send(fd, p + done, n - done, MSG_NOSIGNAL);
+          if (s >= 0 || errno_get() != ENOTSOCK) return s;
+          sock = false;
+        }
+        return long(write(fd, p + done, n - done));
+      });
+      if (r < 0) return done > 0 ? long(done) : -1;
+      done += size_t(r);
+    } while (done < n);
+    return long(done);
+  });
+}
+
+int fd_accept(int fd, void* addr, void* len) {
+  return int(with_pd(fd, [&](PollDesc* pd) -> long {
+    for (;;) {
+      long r = io_loop(pd, kPollRead, [&] {
+        return long(accept4(fd, static_cast<sockaddr*>(addr), static_cast<socklen_t*>(len),
+                            SOCK_NONBLOCK | SOCK_CLOEXEC));
+      });
+      if (r >= 0 || errno_get() != ECONNABORTED) return r;  // a connection reset in the backlog: next
+    }
+  }));
+}
+
+int fd_connect(int fd, const void* addr, unsigned len) {
+  return int(with_pd(fd, [&](PollDesc* pd) -> long {
+    int r;
+    while ((r = connect(fd, static_cast<const sockaddr*>(addr), socklen_t(len))) < 0 &&
+           errno_get() == EINTR) {
+      // An interrupted non-blocking connect goes on in the background;
+      // retrying reports EALREADY (wait below) or EISCONN (done).
+    }
+    if (r == 0) return 0;
+    if (errno_get() == EISCONN) return 0;
+    if (errno_get() != EINPROGRESS && errno_get() != EALREADY) return -1;
+    // Wait until writable for real (a stale ready bit ends a wait early),
+    // then the outcome is the socket's SO_ERROR.
+    for (;;) {
+      int ready = poll_now(fd, kPollWrite);
+      if (ready < 0) {
+        errno_set(EBADF);
+        return -1;
+      }
+      if (ready) break;
+      if (pd->blocking) break;
+      if (pd_wait(pd, kPollWrite, -1) == GMP_ECLOSED) {
+        errno_set(EBADF);
+        return -1;
+      }
+    }
+    int err = 0;
+    socklen_t elen = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) return -1;
+    if (err != 0) {
+      errno_set(err);
+      return -1;
+    }
+    return 0;
+  }));
+}
+
+int fd_wait(int fd, uint32_t events, int64_t timeout_ns) {
+  if (fd < 0 || events == 0 || (events & ~(kPollRead | kPollWrite))) return GMP_EINVAL;
+  int64_t deadline = timeout_ns > 0 ? deadline_after(timeout_ns) : -1;
+  PollDesc* pd = pd_begin(fd);
+  if (!pd) return GMP_EINVAL;
+  int rc;
+  for (;;) {
+    rc = poll_now(fd, events);
+    if (rc < 0) rc = GMP_EINVAL;
+    if (rc != 0) break;
+    if (timeout_ns == 0) {
+      rc = GMP_EAGAIN;
+      break;
+    }
+    rc = pd_wait(pd, events, deadline);
+    if (rc != 0) break;
+  }
+  pd_end(pd);
+  return rc;
+}
+
+int fd_close(int fd) {
+  if (fd < 0) {
+    errno_set(EBADF);
+    return -1;
+  }
+  bool polled = false;
+  int rc = pd_close(fd, &polled);
+  if (polled) return rc;
+  // Never used with the poller: an ordinary close.
+  rc = close(fd);
+  if (rc != 0 && errno_get() == EINTR) rc = 0;  // Linux has closed it anyway
+  return rc;
+}
+
+}  // namespace gmprt

@@ -1,0 +1,388 @@
+// netpoll.cpp -- the poller and the poll descriptors. Design and invariants
+// in netpoll.hpp.
+//
+// Lock order: a PollDesc's lock, then sched.lock (netpoll_kick runs under
+// the PollDesc's lock). Waiters are woken after the PollDesc's lock is
+// released, and never under sched.lock.
+#include "netpoll.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "../capi/include/gmprt.h"
+#include "sched.hpp"
+
+namespace gmprt {
+
+namespace {
+
+// The table: kPdChunks chunks of kPdChunk entries, allocated on demand, so a
+// lookup is two loads and the table never moves.
+constexpr int kPdChunkBits = 10;
+constexpr int kPdChunk = 1 << kPdChunkBits;
+constexpr int kPdChunks = 4096;  // descriptors below 4 Mi
+
+using PdChunk = std::atomic<PollDesc*>[kPdChunk];
+std::atomic<PdChunk*> pd_table[kPdChunks];
+
+Lock init_lock;                     // guards creating the epoll instance
+std::atomic<int> epfd{-1};          // the epoll instance, -1 until first use
+int breakfd = -1;                   // eventfd registered in it (data.ptr null)
+std::atomic<bool> break_pending{false};  // a break is written and not yet read
+std::atomic<int32_t> nwaiters{0};   // pd_wait calls queued right now
+std::atomic<int64_t> lastpoll{0};   // nanotime() when the last netpoll ended
+
+void pd_free(PollDesc* pd) {
+  if (!pd) return;
+  pd->~PollDesc();
+  free(pd);
+}
+
+// pd_lookup: fd's PollDesc; created when create is set. Null: fd out of
+// range, or no memory (errno set).
+PollDesc* pd_lookup(int fd, bool create) {
+  if (fd < 0 || fd >= kPdChunk * kPdChunks) {
+    errno = EBADF;
+    return nullptr;
+  }
+  // Acquire on every load here: a chunk or PollDesc is published with a
+  // Release CAS after its construction.
+  std::atomic<PdChunk*>& slot = pd_table[fd >> kPdChunkBits];
+  PdChunk* chunk = slot.load(std::memory_order_acquire);
+  if (!chunk) {
+    if (!create) return nullptr;
+    auto* fresh = static_cast<PdChunk*>(calloc(1, sizeof(PdChunk)));
+    if (!fresh) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    if (slot.compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      chunk = fresh;
+    } else {
+      free(fresh);  // another thread won; chunk is theirs
+    }
+  }
+  std::atomic<PollDesc*>& entry = (*chunk)[fd & (kPdChunk - 1)];
+  PollDesc* pd = entry.load(std::memory_order_acquire);
+  if (pd || !create) return pd;
+  // malloc and placement new: the library does not need the C++ runtime.
+  void* mem = calloc(1, sizeof(PollDesc));
+  if (!mem) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  auto* fresh = new (mem) PollDesc();
+  fresh->fd = fd;
+  if (entry.compare_exchange_strong(pd, fresh, std::memory_order_acq_rel,
+                                    std::memory_order_acquire))
+    return fresh;
+  pd_free(fresh);
+  return pd;
+}
+
+// netpoll_init: create the epoll instance and its break eventfd. 0, or -1
+// with errno.
+int netpoll_init() {
+  // Acquire: the descriptors were created before the Release store below.
+  if (epfd.load(std::memory_order_acquire) >= 0) return 0;
+  LockGuard guard(init_lock);
+  if (epfd.load(std::memory_order_relaxed) >= 0) return 0;  // relaxed: under init_lock
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return -1;
+  int bfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (bfd < 0) {
+    int e = errno;
+    close(ep);
+    errno = e;
+    return -1;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;  // level-triggered: readable until drained
+  ev.data.ptr = nullptr;
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, bfd, &ev) != 0) {
+    int e = errno;
+    close(bfd);
+    close(ep);
+    errno = e;
+    return -1;
+  }
+  breakfd = bfd;
+  epfd.store(ep, std::memory_order_release);  // Release: see above
+  return 0;
+}
+
+// pd_open: first use of fd (pd->lock held): make it non-blocking and
+// register it. 0, or -1 with errno.
+int pd_open(PollDesc* pd) {
+  if (netpoll_init() != 0) return -1;
+  int fl = fcntl(pd->fd, F_GETFL);
+  if (fl < 0) return -1;  // EBADF: not open
+  if (!(fl & O_NONBLOCK) && fcntl(pd->fd, F_SETFL, fl | O_NONBLOCK) != 0) return -1;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = pd;
+  // Relaxed: netpoll_init returned, so this thread has seen the store.
+  if (epoll_ctl(epfd.load(std::memory_order_relaxed), EPOLL_CTL_ADD, pd->fd, &ev) == 0) {
+    pd->registered = true;
+  } else if (errno == EPERM) {
+    pd->blocking = true;  // a regular file or directory: always ready
+  } else {
+    return -1;
+  }
+  pd->refs = 1;  // the open reference, dropped by gmp_close
+  pd->ready = 0;
+  return 0;
+}
+
+// pd_finish_close: the last reference is gone: deregister and close the
+// descriptor, and make pd ready for the number's next use. pd->lock held,
+// so a new use of the number waits until the reset is complete.
+int pd_finish_close(PollDesc* pd) {
+  if (pd->registered) {
+    // Relaxed: registration happened after netpoll_init in this order.
+    epoll_ctl(epfd.load(std::memory_order_relaxed), EPOLL_CTL_DEL, pd->fd, nullptr);
+  }
+  int rc = close(pd->fd);
+  if (rc != 0 && errno == EINTR) rc = 0;  // Linux has closed it anyway
+  pd->registered = pd->blocking = pd->closing = false;
+  pd->ready = 0;
+  return rc;
+}
+
+// take_waiters: serve every waiter of the directions in mask (pd->lock
+// held) and chain them through waitlink for wake_all.
+void take_waiters(PollDesc* pd, uint32_t mask, bool success, Sudog** woken) {
+  for (int dir = 0; dir < 2; dir++) {
+    if (!(mask & (1u << dir))) continue;
+    while (Sudog* s = pd->waiters[dir].dequeue()) {
+      sudog_served(s, success);
+      s->waitlink = *woken;
+      *woken = s;
+    }
+  }
+}
+
+int wake_all(Sudog* woken) {
+  int n = 0;
+  while (woken) {
+    Sudog* s = woken;
+    woken = s->waitlink;  // read before the wake: s may vanish after it
+    sudog_wake(s);
+    n++;
+  }
+  return n;
+}
+
+// pd_ready: an epoll event: mark the directions ready and wake their waiters.
+int pd_ready(PollDesc* pd, uint32_t mask) {
+  Sudog* woken = nullptr;
+  pd->lock.lock();
+  if (!pd->closing) {
+    pd->ready |= mask;
+    take_waiters(pd, mask, true, &woken);
+  }
+  pd->lock.unlock();
+  return wake_all(woken);
+}
+
+uint32_t event_mask(uint32_t ev) {
+  uint32_t mask = 0;
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) mask |= kPollRead;
+  if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) mask |= kPollWrite;
+  return mask;
+}
+
+// epoll_wait_ns: epoll_wait with a timeout in nanoseconds. epoll_pwait2
+// (Linux 5.11) keeps the precision timers need; older kernels get
+// milliseconds, rounded up so that a sleeper never wakes before its timer.
+int epoll_wait_ns(int ep, epoll_event* evs, int n, int64_t delay) {
+#ifdef SYS_epoll_pwait2
+  static std::atomic<bool> no_pwait2{false};
+  // Relaxed: a cache of a fact about the kernel; every thread may find it.
+  if (delay > 0 && !no_pwait2.load(std::memory_order_relaxed)) {
+    timespec ts{time_t(delay / 1000000000), long(delay % 1000000000)};
+    long r = syscall(SYS_epoll_pwait2, ep, evs, n, &ts, nullptr, 0);
+    if (r >= 0 || errno != ENOSYS) return int(r);
+    no_pwait2.store(true, std::memory_order_relaxed);
+  }
+#endif
+  int ms = delay < 0 ? -1 : delay == 0 ? 0 : delay >= int64_t(1) << 40 ? 1 << 30 : int((delay + 999999) / 1000000);
+  return epoll_wait(ep, evs, n, ms);
+}
+
+}  // namespace
+
+bool netpoll_inited() { return epfd.load(std::memory_order_relaxed) >= 0; }  // relaxed: a hint
+
+bool netpoll_waiting() { return nwaiters.load(std::memory_order_seq_cst) > 0; }  // see netpoll_kick
+
+int netpoll(int64_t delay) {
+  // Acquire: pairs with netpoll_init's Release store.
+  int ep = epfd.load(std::memory_order_acquire);
+  if (ep < 0) return 0;
+  epoll_event evs[128];
+  int n = epoll_wait_ns(ep, evs, 128, delay);
+  if (M* m = current_m()) m->polling.store(false, std::memory_order_relaxed);  // see wake_m
+  int woken = 0;
+  for (int i = 0; i < n; i++) {
+    auto* pd = static_cast<PollDesc*>(evs[i].data.ptr);
+    if (!pd) {
+      uint64_t v;
+      while (read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
+      }
+      // Release: orders the drain before a later break's write.
+      break_pending.store(false, std::memory_order_release);
+      continue;
+    }
+    woken += pd_ready(pd, event_mask(evs[i].events));
+  }
+  lastpoll.store(nanotime(), std::memory_order_relaxed);  // relaxed: a hint for sysmon
+  return woken;
+}
+
+int64_t netpoll_last() { return lastpoll.load(std::memory_order_relaxed); }  // relaxed: a hint
+
+void netpoll_break() {
+  // Acquire: a pending break's write is not undone before we skip ours.
+  if (break_pending.exchange(true, std::memory_order_acq_rel)) return;
+  uint64_t one = 1;
+  while (write(breakfd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
+void netpoll_kick() {
+  // Relaxed: a hint. A sleeper that leaves epoll_wait re-checks for waiters
+  // under sched.lock before it sleeps again (stopm).
+  if (sched.sleeper_polls.load(std::memory_order_relaxed)) return;
+  LockGuard guard(sched.lock);
+  if (M* s = sched.timer_sleeper) {
+    if (sched.sleeper_polls.load(std::memory_order_relaxed)) return;
+    // It sleeps on its note until a timer: wake it to poll instead.
+    sched.timer_sleeper = nullptr;
+    note_wakeup(&s->park);
+    return;
+  }
+  // No sleeper: an idle M takes the role when woken (stopm).
+  if (sched.midle) note_wakeup(&sched.midle->park);
+}
+
+PollDesc* pd_begin(int fd) {
+  PollDesc* pd = pd_lookup(fd, true);
+  if (!pd) return nullptr;
+  LockGuard guard(pd->lock);
+  if (pd->closing) {
+    errno = EBADF;
+    return nullptr;
+  }
+  if (pd->refs == 0 && pd_open(pd) != 0) return nullptr;
+  pd->refs++;
+  return pd;
+}
+
+void pd_end(PollDesc* pd) {
+  LockGuard guard(pd->lock);
+  if (--pd->refs == 0) pd_finish_close(pd);
+}
+
+namespace {
+
+void unlock_pd(void* arg) { static_cast<PollDesc*>(arg)->lock.unlock(); }
+
+}  // namespace
+
+int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
+  // One Sudog per direction, led by the first; claimable (is_select), so
+  // the first of readiness, close and deadline wins.
+  Sudog sg[2];
+  int n = 0;
+  for (int dir = 0; dir < 2; dir++) {
+    if (!(events & (1u << dir))) continue;
+    sudog_init(&sg[n]);
+    sg[n].lead = &sg[0];
+    sg[n].is_select = true;
+    sg[n].c = pd;
+    sg[n].ticket = uint32_t(dir);
+    n++;
+  }
+  bool timed = deadline >= 0 && sg[0].g;
+  SudogDeadline d;
+  if (timed) sudog_deadline_arm(&d, &sg[0], deadline, WaitReason::io_wait);
+  pd->lock.lock();
+  int rc = pd->closing ? GMP_ECLOSED : 0;
+  if (rc != 0 || (pd->ready & events)) {
+    pd->ready &= ~events;  // consumed: the caller retries its call
+    pd->lock.unlock();
+    if (timed) sudog_deadline_disarm(&d, false);
+    return rc;
+  }
+  for (int k = 0; k < n; k++) pd->waiters[sg[k].ticket].enqueue(&sg[k]);
+  // seq_cst: the count is stored before netpoll_kick loads sleeper_polls,
+  // and stopm stores sleeper_polls before it loads the count (under
+  // sched.lock as well), so a sleeper either polls for us or is woken.
+  nwaiters.fetch_add(1, std::memory_order_seq_cst);
+  netpoll_kick();
+  sudog_block_until(&sg[0], unlock_pd, pd, WaitReason::io_wait, deadline);
+  if (timed) sudog_deadline_disarm(&d, true);
+  pd->lock.lock();
+  for (int k = 0; k < n; k++) pd->waiters[sg[k].ticket].remove(&sg[k]);
+  pd->lock.unlock();
+  nwaiters.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as above
+  Sudog* won = sg[0].param;
+  if (!won) return GMP_ETIMEDOUT;
+  return won->success ? 0 : GMP_ECLOSED;
+}
+
+int pd_close(int fd, bool* polled) {
+  *polled = false;
+  PollDesc* pd = pd_lookup(fd, false);
+  if (!pd) return 0;
+  Sudog* woken = nullptr;
+  int rc = 0;
+  pd->lock.lock();
+  if (pd->closing) {
+    pd->lock.unlock();
+    *polled = true;
+    errno = EBADF;
+    return -1;
+  }
+  if (pd->refs > 0) {
+    *polled = true;
+    pd->closing = true;
+    take_waiters(pd, kPollRead | kPollWrite, false, &woken);
+    if (--pd->refs == 0) rc = pd_finish_close(pd);
+  }
+  int e = errno;
+  pd->lock.unlock();
+  wake_all(woken);
+  errno = e;
+  return rc;
+}
+
+void netpoll_shutdown() {
+  for (auto& slot : pd_table) {
+    PdChunk* chunk = slot.exchange(nullptr, std::memory_order_relaxed);  // relaxed: single-threaded now
+    if (!chunk) continue;
+    for (auto& entry : *chunk) pd_free(entry.load(std::memory_order_relaxed));
+    free(chunk);
+  }
+  int ep = epfd.exchange(-1, std::memory_order_relaxed);
+  if (ep >= 0) {
+    close(ep);
+    close(breakfd);
+    breakfd = -1;
+  }
+  break_pending.store(false, std::memory_order_relaxed);
+  nwaiters.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace gmprt

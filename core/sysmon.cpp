@@ -1,0 +1,200 @@
+// sysmon.cpp -- the monitor (Go's sysmon, retake, preemptone).
+//
+// A thread of its own, without a P and not an M: nothing it does needs one.
+// Each round it sleeps (kSysmonMinDelayNs, doubling after
+// kSysmonIdleRounds rounds that found nothing to do, up to
+// kSysmonMaxDelayNs), then:
+//   - polls the network if goroutines wait on descriptors and nobody has
+//     polled for kForcePollNs (every M busy running goroutines); the woken
+//     goroutines go to the global queue;
+//   - retakes Ps stuck in system calls (retake): after one round when other
+//     goroutines wait or no M is looking for work, after kForcePreemptNs
+//     regardless; the P goes to another M (handoffp);
+//   - ends long time slices: a P that has run the same goroutine for
+//     kForcePreemptNs gets its preempt flag, which gmp_preempt_point and
+//     the runtime's calls check.
+// When every P is idle (or the world is stopped) there is nothing to watch:
+// it parks on its note until a P goes busy (pidleget, start_the_world) wakes
+// it, so an idle process burns no CPU.
+//
+// What it reads of the Ps (status, schedtick, syscalltick) is atomic; its
+// per-P record of what it saw last (SysmonTick) is its own.
+#include "sysmon.hpp"
+
+#include <pthread.h>
+
+#include "fatal.hpp"
+#include "netpoll.hpp"
+#include "note.hpp"
+#include "sched.hpp"
+
+namespace gmprt {
+
+namespace {
+
+// What the monitor saw of a P at its last look, and when it first saw it.
+struct SysmonTick {
+  uint32_t schedtick = 0;
+  int64_t schedwhen = 0;
+  uint32_t syscalltick = 0;
+  int64_t syscallwhen = 0;
+};
+
+struct Sysmon {
+  pthread_t thread{};
+  bool running = false;     // the thread exists (start/stop, under sched.lock)
+  bool exiting = false;     // stop asked (guarded by sched.lock)
+  bool parked = false;      // asleep until woken (guarded by sched.lock)
+  Note note;                // its sleep: woken for exit and unpark
+  SysmonTick ticks[kMaxProcs];
+};
+
+Sysmon sysmon;
+
+// retake_syscall: p has been in a system call since the monitor first saw
+// this call. Retake it if it is worth it. True if retaken.
+bool retake_syscall(P* p, SysmonTick* t, int64_t now) {
+  // Relaxed: a hint; the CAS below decides.
+  uint32_t tick = p->syscalltick.load(std::memory_order_relaxed);
+  if (t->syscalltick != tick) {
+    t->syscalltick = tick;
+    t->syscallwhen = now;
+    return false;  // a new call: give it one round
+  }
+  // Nothing else to run and somebody looking for work already: leave the P
+  // to its call for a while (it comes back cheaply).
+  // Relaxed: heuristics, as in Go.
+  if (runq_empty(&p->runq) &&
+      sched.nmspinning.load(std::memory_order_relaxed) + sched.npidle.load(std::memory_order_relaxed) >
+          0 &&
+      now - t->syscallwhen < kForcePreemptNs)
+    return false;
+  PStatus want = PStatus::syscall;
+  // Acquire: we take the P with its last owner's writes (syscall.cpp).
+  if (!p->status.compare_exchange_strong(want, PStatus::idle, std::memory_order_acquire,
+                                         std::memory_order_relaxed))
+    return false;
+  owner_add<uint32_t>(p->syscalltick, 1);  // relaxed: the call we saw is over for us
+  handoffp(p);
+  return true;
+}
+
+// preempt_long_slice: ask p's goroutine to give way if the same slice has
+// lasted kForcePreemptNs.
+void preempt_long_slice(P* p, SysmonTick* t, int64_t now) {
+  uint32_t tick = p->schedtick.load(std::memory_order_relaxed);  // relaxed: compared only
+  if (t->schedtick != tick) {
+    t->schedtick = tick;
+    t->schedwhen = now;
+  } else if (now - t->schedwhen >= kForcePreemptNs) {
+    p->preempt.store(true, std::memory_order_relaxed);  // relaxed: a hint
+  }
+}
+
+// retake: one look at every P. Returns how many Ps it retook.
+int retake(int64_t now) {
+  int n = 0;
+  int32_t procs = gomaxprocs.load(std::memory_order_relaxed);  // relaxed: allp[i < n] stays valid
+  for (int32_t i = 0; i < procs; i++) {
+    P* p = allp[i];
+    if (!p) continue;
+    SysmonTick* t = &sysmon.ticks[i];
+    PStatus s = p->status.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    if (s == PStatus::running || s == PStatus::syscall) preempt_long_slice(p, t, now);
+    if (s == PStatus::syscall && retake_syscall(p, t, now)) n++;
+  }
+  return n;
+}
+
+// poll_if_forgotten: poll the network if descriptor waiters exist and no M
+// has polled for kForcePollNs (nor sleeps in the poller).
+bool poll_if_forgotten(int64_t now) {
+  // Relaxed: hints; a poll too many costs one epoll_wait.
+  if (!netpoll_waiting() || sched.sleeper_polls.load(std::memory_order_relaxed)) return false;
+  if (now - netpoll_last() < kForcePollNs) return false;
+  return netpoll(0) > 0;
+}
+
+// park_if_idle: every P idle or the world stopped: sleep until woken
+// (sysmon_wake_locked). Both sides decide under sched.lock, where Ps leave
+// the idle list. Returns true if it slept.
+bool park_if_idle() {
+  // Relaxed: hints, re-checked under sched.lock.
+  if (!sched.gcwaiting.load(std::memory_order_relaxed) &&
+      sched.npidle.load(std::memory_order_relaxed) != gomaxprocs.load(std::memory_order_relaxed))
+    return false;
+  sched.lock.lock();
+  bool idle = !sysmon.exiting &&
+              (sched.gcwaiting.load(std::memory_order_relaxed) ||
+               sched.npidle.load(std::memory_order_relaxed) ==
+                   gomaxprocs.load(std::memory_order_relaxed));
+  if (idle) {
+    sysmon.parked = true;
+    note_clear(&sysmon.note);
+  }
+  sched.lock.unlock();
+  if (!idle) return false;
+  note_sleep(&sysmon.note);
+  sched.lock.lock();
+  sysmon.parked = false;
+  sched.lock.unlock();
+  return true;
+}
+
+void* sysmon_main(void*) {
+  int64_t delay = kSysmonMinDelayNs;
+  int idle = 0;
+  for (;;) {
+    if (idle == 0) {
+      delay = kSysmonMinDelayNs;
+    } else if (idle > kSysmonIdleRounds && delay < kSysmonMaxDelayNs) {
+      delay = delay * 2 < kSysmonMaxDelayNs ? delay * 2 : kSysmonMaxDelayNs;
+    }
+    note_tsleep(&sysmon.note, delay);
+    sched.lock.lock();
+    bool exiting = sysmon.exiting;
+    note_clear(&sysmon.note);
+    sched.lock.unlock();
+    if (exiting) return nullptr;
+    if (park_if_idle()) {
+      idle = 0;
+      continue;
+    }
+    int64_t now = nanotime();
+    bool busy = poll_if_forgotten(now);
+    if (retake(now) > 0) busy = true;
+    idle = busy ? 0 : idle + 1;
+  }
+}
+
+}  // namespace
+
+void sysmon_start() {
+  LockGuard guard(sched.lock);
+  if (sysmon.running) return;
+  sysmon.exiting = false;
+  for (auto& t : sysmon.ticks) t = SysmonTick();
+  int err = pthread_create(&sysmon.thread, nullptr, sysmon_main, nullptr);
+  if (err != 0) fatal("failed to create the monitor thread (errno=%d)", err);
+  sysmon.running = true;
+}
+
+void sysmon_stop() {
+  sched.lock.lock();
+  if (!sysmon.running) {
+    sched.lock.unlock();
+    return;
+  }
+  sysmon.exiting = true;
+  note_wakeup(&sysmon.note);
+  sysmon.running = false;
+  sched.lock.unlock();
+  pthread_join(sysmon.thread, nullptr);
+  note_clear(&sysmon.note);
+}
+
+void sysmon_wake_locked() {
+  if (sysmon.parked) note_wakeup(&sysmon.note);
+}
+
+}  // namespace gmprt
