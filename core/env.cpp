@@ -33,6 +33,7 @@ void set_debug_var(const char* key, size_t keylen, const char* val, const char* 
   if (keylen == 9 && memcmp(key, "randomize", 9) == 0) out->randomize = v != 0;
   if (keylen == 10 && memcmp(key, "schedtrace", 10) == 0) out->schedtrace_ms = int(v);
   if (keylen == 11 && memcmp(key, "scheddetail", 11) == 0) out->scheddetail = v != 0;
+  if (keylen == 11 && memcmp(key, "stallreport", 11) == 0) out->stallreport_ms = int(v);
 }
 
 }  // namespace

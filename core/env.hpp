@@ -1,6 +1,6 @@
 // env.hpp -- the environment the runtime reads at start-up: GMP_MAXPROCS and
 // GMP_DEBUG (comma-separated key=value: randomize=1, schedtrace=MS,
-// scheddetail=1).
+// scheddetail=1, stallreport=MS).
 #pragma once
 
 namespace gmprt {
@@ -9,6 +9,7 @@ struct DebugVars {
   bool randomize = false;   // Go's randomizeScheduler (a test mode)
   int schedtrace_ms = 0;    // print a scheduler trace line every N ms
   bool scheddetail = false; // with schedtrace: one line per P, M and G
+  int stallreport_ms = 0;   // report a goroutine that keeps its P this long (sysmon)
 };
 
 // debug_vars: read-only after runtime start-up.

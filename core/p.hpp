@@ -24,6 +24,7 @@
 
 namespace gmprt {
 
+struct G;
 struct M;
 
 enum class PStatus : uint32_t { idle, running, syscall, gcstop, dead };
@@ -41,6 +42,9 @@ struct P {
   // preempt: the monitor asks the goroutine running on this P to give way
   // (its slice is over); cleared when a new slice starts. Relaxed: a hint.
   std::atomic<bool> preempt{false};
+  // curg: the goroutine run last, for the monitor's stall report (written
+  // by the owner with Release whenever it starts running one).
+  std::atomic<G*> curg{nullptr};
 
   LocalRunq runq;
   TimerHeap timers;          // its own lock (time.hpp)

@@ -194,6 +194,12 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
 
 namespace {
 
+// new_slice: a new time slice starts on p (the monitor watches slices).
+void new_slice(P* p) {
+  owner_add<uint32_t>(p->schedtick, 1);  // relaxed: the monitor only compares
+  p->preempt.store(false, std::memory_order_relaxed);  // relaxed: a hint
+}
+
 // execute: run g on m until a goroutine switches back to g0 (Go's execute +
 // gogo); returns that goroutine (g, or one a direct yield handed the M to).
 // Runs on g0. inherit: g came from runnext and keeps the current time slice.
@@ -219,10 +225,8 @@ G* execute(M* m, G* g, bool inherit) {
     GMP_ASSERT(gstatus(was) == GStatus::runnable);
     (void)was;
   }
-  if (!inherit) {
-    owner_add<uint32_t>(p->schedtick, 1);  // relaxed: sysmon only compares
-    p->preempt.store(false, std::memory_order_relaxed);  // relaxed: a hint
-  }
+  if (!inherit) new_slice(p);
+  p->curg.store(g, std::memory_order_release);  // Release: g's fields for the stall report
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
   // Not necessarily g: direct yields (gosched) may have handed the M on.
@@ -459,9 +463,8 @@ bool yield_needs_schedule(M* m, P* p) {
 G* rotate_global_head(M* m, G* g) {
   G* head = sched.runq.pop();
   sched.runq.push_back(g);
-  // The tick schedule_one would have counted (relaxed: as in execute).
-  owner_add<uint32_t>(m->p->schedtick, 1);
-  m->p->preempt.store(false, std::memory_order_relaxed);
+  new_slice(m->p);  // as schedule_one would have
+  m->p->curg.store(head, std::memory_order_release);  // as execute would
   head->status.store(head->status.load(std::memory_order_relaxed) + kRunnableToRunning,
                      std::memory_order_relaxed);
   head->fresh = false;
@@ -472,6 +475,14 @@ void set_runnable_locked(G* g) {
   // running -> runnable, keeping kWoken: a plain load and store, as above.
   g->status.store(g->status.load(std::memory_order_relaxed) - kRunnableToRunning,
                   std::memory_order_relaxed);
+}
+
+// resched_self: a yield with nothing else to run: g goes on, in a new slice
+// as if the scheduler had picked it again (it counts as a switch).
+G* resched_self(P* p, G* g) {
+  new_slice(p);
+  owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic (and the monitor's stall watch)
+  return g;
 }
 
 }  // namespace
@@ -502,12 +513,12 @@ G* gosched_direct(M* m, G* g) {
   if (yield_needs_schedule(m, p)) return nullptr;
   // Relaxed: a hint. A G queued a moment ago may wait for this M's next
   // schedule, as it would after a yield that found it missing.
-  if (sched.runqsize.load(std::memory_order_relaxed) == 0) return g;
+  if (sched.runqsize.load(std::memory_order_relaxed) == 0) return resched_self(p, g);
   sched.lock.lock();
   G* head = sched.runq.head;
   if (!head || head->fresh || (head->lockedm && head->lockedm != m)) {
     sched.lock.unlock();
-    return head ? nullptr : g;
+    return head ? nullptr : resched_self(p, g);
   }
   set_runnable_locked(g);
   head = rotate_global_head(m, g);

@@ -11,8 +11,9 @@
 //     goroutines wait or no M is looking for work, after kForcePreemptNs
 //     regardless; the P goes to another M (handoffp);
 //   - ends long time slices: a P that has run the same goroutine for
-//     kForcePreemptNs gets its preempt flag, which gmp_preempt_point and
-//     the runtime's calls check.
+//     kForcePreemptNs gets its preempt flag, which gmp_preempt_point
+//     checks; with GMP_DEBUG=stallreport=MS a slice longer than MS is
+//     reported on stderr, once.
 // When every P is idle (or the world is stopped) there is nothing to watch:
 // it parks on its note until a P goes busy (pidleget, start_the_world) wakes
 // it, so an idle process burns no CPU.
@@ -22,7 +23,10 @@
 #include "sysmon.hpp"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 
+#include "env.hpp"
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "note.hpp"
@@ -36,6 +40,9 @@ namespace {
 struct SysmonTick {
   uint32_t schedtick = 0;
   int64_t schedwhen = 0;
+  uint64_t nswitch = 0;
+  int64_t switchwhen = 0;
+  bool stall_reported = false;  // this stall has been reported
   uint32_t syscalltick = 0;
   int64_t syscallwhen = 0;
 };
@@ -56,7 +63,7 @@ Sysmon sysmon;
 bool retake_syscall(P* p, SysmonTick* t, int64_t now) {
   // Relaxed: a hint; the CAS below decides.
   uint32_t tick = p->syscalltick.load(std::memory_order_relaxed);
-  if (t->syscalltick != tick) {
+  if (t->syscalltick != tick || t->syscallwhen == 0) {  // (0: never looked)
     t->syscalltick = tick;
     t->syscallwhen = now;
     return false;  // a new call: give it one round
@@ -79,15 +86,49 @@ bool retake_syscall(P* p, SysmonTick* t, int64_t now) {
   return true;
 }
 
-// preempt_long_slice: ask p's goroutine to give way if the same slice has
-// lasted kForcePreemptNs.
-void preempt_long_slice(P* p, SysmonTick* t, int64_t now) {
+// report_stall: GMP_DEBUG=stallreport=MS: p's goroutine has kept it for
+// `ns` without reaching a preemption point. One line, once per stall.
+void report_stall(P* p, int64_t ns) {
+  // Acquire: pairs with new_slice's Release; the G's id and name are those
+  // it was started with (they change only when a G is reused, after it
+  // exited, which ends the slice).
+  G* g = p->curg.load(std::memory_order_acquire);
+  if (!g) return;
+  char line[160];
+  int n = snprintf(line, sizeof line,
+                   "gmp: goroutine %llu%s%s has kept P %d for %lld ms without a preemption point\n",
+                   (unsigned long long)g->goid, g->name[0] ? " " : "", g->name, p->id,
+                   (long long)(ns / 1000000));
+  if (n > 0) (void)!write(2, line, size_t(n) < sizeof line ? size_t(n) : sizeof line - 1);
+}
+
+// watch_slice: ask p's goroutine to give way if the same slice has lasted
+// kForcePreemptNs. A slice (schedtick) survives hand-offs through runnext,
+// as Go's does, so that a pair of goroutines cannot keep a P from the rest.
+void watch_slice(P* p, SysmonTick* t, int64_t now) {
   uint32_t tick = p->schedtick.load(std::memory_order_relaxed);  // relaxed: compared only
-  if (t->schedtick != tick) {
+  if (t->schedtick != tick || t->schedwhen == 0) {  // (0: never looked)
     t->schedtick = tick;
     t->schedwhen = now;
   } else if (now - t->schedwhen >= kForcePreemptNs) {
     p->preempt.store(true, std::memory_order_relaxed);  // relaxed: a hint
+  }
+}
+
+// watch_stall: GMP_DEBUG=stallreport=MS: report a goroutine that has run on
+// p for MS without switching away (no preemption point reached: any park or
+// yield switches, nswitch counts them), once per stall.
+void watch_stall(P* p, SysmonTick* t, int64_t now) {
+  int64_t stall = int64_t(debug_vars.stallreport_ms) * 1000000;
+  if (stall <= 0) return;
+  uint64_t n = p->nswitch.load(std::memory_order_relaxed);  // relaxed: compared only
+  if (t->nswitch != n || t->switchwhen == 0) {
+    t->nswitch = n;
+    t->switchwhen = now;
+    t->stall_reported = false;
+  } else if (now - t->switchwhen >= stall && !t->stall_reported) {
+    t->stall_reported = true;
+    report_stall(p, now - t->switchwhen);
   }
 }
 
@@ -100,7 +141,10 @@ int retake(int64_t now) {
     if (!p) continue;
     SysmonTick* t = &sysmon.ticks[i];
     PStatus s = p->status.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    if (s == PStatus::running || s == PStatus::syscall) preempt_long_slice(p, t, now);
+    if (s == PStatus::running) {
+      watch_slice(p, t, now);
+      watch_stall(p, t, now);
+    }
     if (s == PStatus::syscall && retake_syscall(p, t, now)) n++;
   }
   return n;
