@@ -128,6 +128,22 @@ void newm_start(M* m) {
 
 }  // namespace
 
+namespace {
+
+// uncount_spinning_locked: startm could not start the spinning M its caller
+// counted (wakep): undo the count, under sched.lock. Not after unlocking: a
+// wakep that reads the stale count backs off, trusting a spinner that will
+// never run, while an M that decided not to spin because of that same count
+// gives its P back without a second look at the queues. Under the lock, the
+// critical section in which that M gives its P back is ordered after the
+// undo, so the next wakep sees both the idle P and no spinner. (Go's wakep
+// undoes it under the lock too.)
+void uncount_spinning_locked() {
+  sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
+}
+
+}  // namespace
+
 // startm: run p (or an idle P when p is null) on an idle or new M. spinning:
 // the M starts out spinning (the caller has already counted it in
 // nmspinning; undone here when there is no P or no thread to be had).
@@ -137,17 +153,15 @@ void startm(P* p, bool spinning) {
     // Shutdown: every goroutine has exited and the Ms are being joined; no
     // M may start now (an exiting M's handoffp comes here).
     if (p) pidleput(p);
+    if (spinning) uncount_spinning_locked();
     sched.lock.unlock();
-    if (spinning)
-      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
     return;
   }
   if (!p) {
     p = pidleget();
     if (!p) {
+      if (spinning) uncount_spinning_locked();
       sched.lock.unlock();
-      // seq_cst: parking protocol (the counted spinner does not exist).
-      if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
       return;
     }
   }
@@ -157,8 +171,8 @@ void startm(P* p, bool spinning) {
       if (spinning) {
         // An extra searcher is optional: the running Ms will find the work.
         pidleput(p);
+        uncount_spinning_locked();
         sched.lock.unlock();
-        sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as above
         return;
       }
       int max = sched.maxmcount;
