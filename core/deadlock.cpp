@@ -107,6 +107,8 @@ void plain_thread_enter() {
 void check_dead() {
   if (!sched.main_waits) return;
   int32_t running = sched.mcount - sched.nmidle - sched.nmidlelocked;
+  // The M blocked in netpoll (off the idle list, stopm) is idle too.
+  if (sched.sleeper_polls.load(std::memory_order_relaxed)) running--;  // relaxed: under sched.lock
   if (running > 0) return;
   if (sched.nplain - sched.nplain_blocked > 0) return;
   if (sched.runqsize.load(std::memory_order_relaxed) != 0) return;

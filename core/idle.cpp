@@ -66,6 +66,13 @@ P* pidleget() {
 // ---------------------------------------------------------------------------
 // Ms.
 
+// sleeper_quit_locked: whoever holds the sleeper's role (stopm) gives it up,
+// or is taken off it by a waker; the next idle M may take it.
+void sleeper_quit_locked() {
+  sched.timer_sleeper = nullptr;
+  sched.sleeper_polls.store(false, std::memory_order_seq_cst);  // seq_cst: see netpoll_kick
+}
+
 // wake_m: wake idle m from its note, and from netpoll if it sleeps there as
 // the poller (stopm). Its polling flag is set under sched.lock before it
 // polls and cleared when epoll_wait returns, after which it checks its note
@@ -96,7 +103,7 @@ M* mget() {
     m->schedlink = nullptr;
     sched.nmidle--;
     if (sched.timer_sleeper == m) {
-      sched.timer_sleeper = nullptr;
+      sleeper_quit_locked();
       if (sched.midle) wake_m(sched.midle);
     }
   }
@@ -246,7 +253,15 @@ bool sleeper_sleep(M* m, bool watch) {
       sched.timer_sleeper = m;
       sched.timer_sleep_until = until != 0 ? until : INT64_MAX;
       sched.sleeper_polls.store(polls, std::memory_order_seq_cst);  // seq_cst: see netpoll_kick
-      if (polls) m->polling.store(true, std::memory_order_seq_cst);  // seq_cst: see wake_m
+    }
+    if (polls) {
+      // The poller leaves the idle list while it polls (as Go's M blocked
+      // in netpoll is not idle): startm cannot pick it, so only
+      // netpoll_break ever needs to reach it, and the role is never taken
+      // from it while it is inside (timer_wake breaks it instead): at most
+      // one M blocks in epoll_wait, so a break is never eaten by another.
+      mremove(m);
+      m->polling.store(true, std::memory_order_seq_cst);  // seq_cst: see wake_m
     }
   }
   sched.lock.unlock();
@@ -262,6 +277,7 @@ bool sleeper_sleep(M* m, bool watch) {
     woken = left > 0 && note_tsleep(&m->park, left);
   }
   sched.lock.lock();
+  if (polls) mput(m);
   return woken;
 }
 
@@ -292,10 +308,7 @@ void stopm(M* m) {
   bool watch = true;
   for (;;) {
     bool woken = sleeper_sleep(m, watch);
-    if (sched.timer_sleeper == m) {
-      sched.timer_sleeper = nullptr;
-      sched.sleeper_polls.store(false, std::memory_order_seq_cst);  // seq_cst: see netpoll_kick
-    }
+    if (sched.timer_sleeper == m) sleeper_quit_locked();
     // startm sets nextp (shutdown: exiting) under sched.lock before its
     // wakeup, which is then ours to consume below.
     if (m->nextp || m->exiting) break;

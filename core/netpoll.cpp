@@ -237,6 +237,10 @@ int netpoll(int64_t delay) {
   for (int i = 0; i < n; i++) {
     auto* pd = static_cast<PollDesc*>(evs[i].data.ptr);
     if (!pd) {
+      // A break. Only a blocking poll (the one it is meant for) drains it: a
+      // non-blocking poll elsewhere that ate it would leave the sleeper
+      // asleep.
+      if (delay == 0) continue;
       uint64_t v;
       while (read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
       }
@@ -264,16 +268,25 @@ void netpoll_kick() {
   // Relaxed: a hint. A sleeper that leaves epoll_wait re-checks for waiters
   // under sched.lock before it sleeps again (stopm).
   if (sched.sleeper_polls.load(std::memory_order_relaxed)) return;
-  LockGuard guard(sched.lock);
-  if (M* s = sched.timer_sleeper) {
-    if (sched.sleeper_polls.load(std::memory_order_relaxed)) return;
+  sched.lock.lock();
+  M* sleeper = sched.timer_sleeper;
+  if (sleeper && !sched.sleeper_polls.load(std::memory_order_relaxed)) {
     // It sleeps on its note until a timer: wake it to poll instead.
-    sched.timer_sleeper = nullptr;
-    note_wakeup(&s->park);
+    sleeper_quit_locked();
+    note_wakeup(&sleeper->park);
+  } else if (!sleeper && sched.midle) {
+    // An idle M takes the role when woken (stopm).
+    note_wakeup(&sched.midle->park);
+  } else if (!sleeper) {
+    // No idle M at all (none started yet, or all busy): start one with an
+    // idle P; it finds no goroutine, gives the P back and takes the role.
+    // With every P busy, their Ms poll when they run out of work, and
+    // sysmon meanwhile.
+    sched.lock.unlock();
+    wakep();
     return;
   }
-  // No sleeper: an idle M takes the role when woken (stopm).
-  if (sched.midle) note_wakeup(&sched.midle->park);
+  sched.lock.unlock();
 }
 
 PollDesc* pd_begin(int fd) {

@@ -90,6 +90,11 @@ void stop_all_ms() {
     m->exiting = true;
     wake_m(m);
   }
+  // The poller is off the idle list while it polls (stopm).
+  if (M* poller = sched.sleeper_polls.load(std::memory_order_relaxed) ? sched.timer_sleeper : nullptr) {
+    poller->exiting = true;
+    wake_m(poller);
+  }
   M* all = sched.allm;
   sched.lock.unlock();
   for (M* m = all; m; m = m->alllink) {

@@ -194,6 +194,7 @@ void wakep();
 void startm(P* p, bool spinning);
 void stopm(M* m);
 void wake_m(M* m);            // an idle M, from its note or from netpoll
+void sleeper_quit_locked();   // the sleeper's role is free again (sched.lock held)
 void handoffp(P* p);
 void acquirep(M* m, P* p);
 P* releasep(M* m);

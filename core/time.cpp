@@ -9,6 +9,7 @@
 
 #include "fatal.hpp"
 #include "rand.hpp"
+#include "netpoll.hpp"
 #include "sched.hpp"
 
 namespace gmprt {
@@ -112,8 +113,14 @@ void timer_wake(int64_t when) {
     // clears its note under that lock, so the wakeup is consumed there and
     // cannot outlive the idle spell (a late one would end the M's next sleep
     // on m->park, in stoplockedm, say, before its real wakeup).
-    sched.timer_sleeper = nullptr;
-    wake_m(sleeper);
+    if (sched.sleeper_polls.load(std::memory_order_relaxed)) {
+      // It polls: end its poll and leave it the role (it recomputes its
+      // deadline when it comes back).
+      netpoll_break();
+    } else {
+      sleeper_quit_locked();
+      note_wakeup(&sleeper->park);
+    }
     sched.lock.unlock();
     return;
   }
