@@ -1,7 +1,7 @@
 # gmprt -- the front door. CMakeLists.txt is the real build; this file only
 # installs what the build needs, picks the build directories and runs things.
 #
-#   make run         build, then run the C demos (demo, chan_demo)
+#   make run         build, then run the C demos (demo, chan_demo, echo_server --self-test)
 #   make test        the normal suite, then the ASan+UBSan suite (both must pass)
 #   make help        every target
 #
@@ -125,9 +125,10 @@ all build: deps
 
 run: deps
 	@$(call configure,$(BUILD),$(NORMAL_ARGS))
-	@$(call build,$(BUILD),demo chan_demo)
+	@$(call build,$(BUILD),demo chan_demo echo_server)
 	./$(BUILD)/bindings/c/examples/demo $(RUN_ARGS)
 	./$(BUILD)/bindings/c/examples/chan_demo $(RUN_ARGS)
+	./$(BUILD)/bindings/c/examples/echo_server --self-test
 
 test: deps
 	@status=0; \
@@ -190,7 +191,8 @@ deps-tidy:
 
 help:
 	@echo "make [all]      configure and build into $(BUILD)/ (installs missing Debian packages)"
-	@echo "make run        build, then run the C demos ($(BUILD)/bindings/c/examples/demo, chan_demo)"
+	@echo "make run        build, then run the C demos ($(BUILD)/bindings/c/examples/demo, chan_demo,"
+	@echo "                echo_server --self-test)"
 	@echo "make test       normal suite in $(BUILD)/, then ASan+UBSan suite in $(BUILD_ASAN)/"
 	@echo "make test-asan  the ASan+UBSan suite alone"
 	@echo "make test-tsan  the TSan suite in $(BUILD_TSAN)/"

@@ -16,7 +16,8 @@
 # (a unit ending in /s, e.g. Mmsg/s) the ratio line says "higher is better",
 # and a ratio above 1 means gmprt is faster.
 # bench_context_switch (gmprt vs Boost.Context) is run RUNS times the same
-# way when it was built. A benchmark that is missing or fails (a failed
+# way when it was built. Programs without a twin (preempt_point) are run
+# RUNS times alone and print the median of each metric, with no ratio. A benchmark that is missing or fails (a failed
 # result check included) is reported on stderr and skipped; the exit status
 # is then 1.
 # Environment: RUNS (default 5), BENCH_TIMEOUT seconds per run (default 300).
@@ -35,7 +36,7 @@ status=0
 mkdir -p "$bindir"
 
 # The programs with a Go twin (bench/go/NAME and bench_NAME).
-programs="spawn yield pingpong chanthroughput skynet select timers mutex sieve"
+programs="spawn yield pingpong chanthroughput skynet select timers mutex sieve echo"
 
 # --- Go twins -----------------------------------------------------------------
 gobin=""
@@ -142,6 +143,43 @@ pair select
 pair timers
 pair mutex
 pair sieve
+pair echo
+
+# solo WORKLOAD [ARGS...]: RUNS runs of bench_WORKLOAD, which has no twin;
+# the median of each metric, no ratio.
+solo() {
+  local name=$1 c="$bindir/bench_$1" m v u i out
+  shift
+  local -A vals=() units=()
+  local metrics=()
+  if [ ! -x "$c" ]; then
+    echo "run.sh: $c not built; skipping workload=$name" >&2
+    status=1
+    return
+  fi
+  for ((i = 0; i < runs; i++)); do
+    if ! out=$(run1 "$name" "$c" "$@"); then
+      status=1
+      continue
+    fi
+    if [ -z "$out" ]; then
+      echo "run.sh: $c printed no workload=$name line" >&2
+      status=1
+      continue
+    fi
+    while read -r m v u; do
+      [ -n "${units[$m]:-}" ] || metrics+=("$m")
+      units[$m]=$u
+      vals[$m]+="$v "
+    done <<<"$out"
+  done
+  for m in "${metrics[@]}"; do
+    # shellcheck disable=SC2086  # the values are a space-separated list
+    echo "workload=$name impl=gmprt metric=$m value=$(median ${vals[$m]}) unit=${units[$m]}"
+  done
+}
+
+solo preempt_point
 
 # --- Context switch: gmprt vs Boost.Context ------------------------------------
 cs=$bindir/bench_context_switch
