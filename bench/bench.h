@@ -87,8 +87,10 @@ static inline void bench_check(int rc, const char* what) {
   }
 }
 
+/* Aligned to its own cache line: the workers hammer `remaining`, and a
+ * neighbour the spawning loop reads (its bound, say) must not share it. */
 typedef struct bench_countdown {
-  atomic_long remaining;
+  _Alignas(64) atomic_long remaining;
   _Atomic(gmp_g_t*) waiter;
 } bench_countdown;
 

@@ -27,8 +27,8 @@ inline constexpr uint32_t kGlobalRunqTick = 61;
 inline constexpr uint64_t kGoidCacheBatch = 16;
 
 // Free-G lists (Go: gfput/gfget): a P keeps at most kGFreeMax dead Gs and
-// moves the surplus to the global list until kGFreeKeep remain; an empty
-// local list refills kGFreeKeep from the global one.
+// moves the surplus (one batch of kGFreeMax - kGFreeKeep) to the global list;
+// an empty local list takes one whole batch from it.
 inline constexpr int kGFreeMax = 64;
 inline constexpr int kGFreeKeep = 32;
 

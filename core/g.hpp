@@ -83,6 +83,10 @@ struct G {
   M* m = nullptr;          // the M running it (running/syscall); owner-only
   M* lockedm = nullptr;    // the M it is wired to (LockOSThread), or null
   G* schedlink = nullptr;  // run queue / free list link
+  // batchlink, batchlen: on the global free list (gfree.cpp) the first G of
+  // each batch holds the next batch and the batch's length.
+  G* batchlink = nullptr;
+  uint32_t batchlen = 0;
   Sudog* waiting = nullptr;  // sudogs this G is queued on (chan, select, sema)
   MainWait* main_wait = nullptr;  // set on the main goroutine of gmp_main
   WaitReason waitreason = WaitReason::none;

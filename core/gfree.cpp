@@ -10,11 +10,18 @@
 // stack at creation (so gmp_go_ex can report GMP_ENOMEM) and frees it at exit.
 //
 // Free Gs: each P has a list (owner-only); behind them is a global list
-// under sched.gfree_lock. A P that collects more than kGFreeMax dead Gs moves
-// the surplus to the global list until kGFreeKeep remain; an empty local list
-// takes up to kGFreeKeep from it. Gs are never freed while the runtime runs:
-// sched.allg lists every G ever made so that dumps and check_dead can walk
-// them (Go's allgs).
+// under sched.gfree_lock. A P that collects kGFreeMax dead Gs moves a batch
+// of the surplus to the global list; an empty local list takes a whole batch
+// back. The global list is a stack of batches, each a schedlink chain whose
+// first G carries the next batch and the length (G::batchlink, batchlen), so
+// moving a batch either way costs O(1) under the lock. That matters when one
+// P frees what another creates (a spawning loop on one P, the goroutines
+// running on another): walking a chain of Gs last written on another CPU is
+// one dependent cache miss per G, which a walk under the lock would pay in a
+// row. Instead the taker pays each G's miss when it pops it, with the next G
+// already prefetched. Gs are never freed while the runtime runs: sched.allg
+// lists every G ever made so that dumps and check_dead can walk them (Go's
+// allgs).
 //
 // G memory comes in chunks of kGChunk Gs: one allocation for a burst of new
 // goroutines instead of one each (fresh chunks come zeroed from the system).
@@ -71,23 +78,33 @@ G* malg() {
   return g;
 }
 
-// gfget_global: pop one G from the global list (or refill p's list first).
+// gfree_push_batch: put the chain starting at head (n Gs) on the global
+// list. Called with gfree_lock held.
+void gfree_push_batch(G* head, uint32_t n) {
+  head->batchlink = sched.gfree_batches;
+  head->batchlen = n;
+  sched.gfree_batches = head;
+  // Relaxed: the count is guarded by gfree_lock; lock-free readers only take a hint.
+  sched.ngfree.fetch_add(int32_t(n), std::memory_order_relaxed);
+}
+
+// gfget_global: take a G from the global list: the whole first batch goes to
+// p's (empty) list, or, on a plain thread (p null), only its first G.
 G* gfget_global(P* p) {
   LockGuard guard(sched.gfree_lock);
-  if (!p) {
-    G* g = sched.gfree.pop();
-    // Relaxed: the count is guarded by gfree_lock; lock-free readers only take a hint.
-    if (g) sched.ngfree.fetch_sub(1, std::memory_order_relaxed);
-    return g;
+  G* head = sched.gfree_batches;
+  if (!head) return nullptr;
+  sched.gfree_batches = head->batchlink;
+  uint32_t n = head->batchlen;
+  sched.ngfree.fetch_sub(int32_t(n), std::memory_order_relaxed);  // relaxed: as above
+  if (p) {
+    p->gfree.head = head;
+    p->gfreecnt = int32_t(n);
+    p->gfreecnt--;
+    return p->gfree.pop();
   }
-  while (p->gfreecnt < kGFreeKeep && !sched.gfree.empty()) {
-    p->gfree.push(sched.gfree.pop());
-    sched.ngfree.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
-    p->gfreecnt++;
-  }
-  G* g = p->gfree.pop();
-  if (g) p->gfreecnt--;
-  return g;
+  if (n > 1) gfree_push_batch(schedlink(head), n - 1);
+  return head;
 }
 
 // stackcache_refill: fill p's empty cache with a batch from the global pool.
@@ -115,6 +132,9 @@ G* gfget(P* p, size_t stack_size) {
     // Relaxed: a hint; gfget_global re-checks under the lock.
     g = gfget_global(p);
   }
+  // The next G of the list is likely another CPU's cache line: start moving
+  // it here now, for the next gfget (write intent: newproc fills it).
+  if (p && p->gfree.head) __builtin_prefetch(p->gfree.head, 1);
   if (!g) g = malg();
   if (!g) return nullptr;
   bool ok = stack_size == kDefaultStackSize
@@ -132,32 +152,32 @@ G* gfget(P* p, size_t stack_size) {
 void gfput(P* p, G* g) {
   if (!p) {
     LockGuard guard(sched.gfree_lock);
-    sched.gfree.push(g);
-    sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
+    gfree_push_batch(g, 1);
     return;
   }
   p->gfree.push(g);
-  p->gfreecnt++;
-  if (p->gfreecnt < kGFreeMax) return;
+  if (++p->gfreecnt < kGFreeMax) return;
+  // Hand the kGFreeMax - kGFreeKeep most recently freed Gs over as a batch
+  // (they are in this CPU's cache: cutting the chain is cheap).
+  G* head = p->gfree.head;
+  G* last = head;
+  for (int i = 1; i < kGFreeMax - kGFreeKeep; i++) last = schedlink(last);
+  p->gfree.head = schedlink(last);
+  schedlink(last) = nullptr;
+  p->gfreecnt = kGFreeKeep;
   LockGuard guard(sched.gfree_lock);
-  while (p->gfreecnt > kGFreeKeep) {
-    sched.gfree.push(p->gfree.pop());
-    p->gfreecnt--;
-    sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
-  }
+  gfree_push_batch(head, kGFreeMax - kGFreeKeep);
 }
 
 // gfpurge: move all of p's free Gs and cached stacks to the global lists (p
 // is being destroyed).
 void gfpurge(P* p) {
-  {
+  if (p->gfreecnt > 0) {
     LockGuard guard(sched.gfree_lock);
-    while (G* g = p->gfree.pop()) {
-      sched.gfree.push(g);
-      sched.ngfree.fetch_add(1, std::memory_order_relaxed);  // relaxed: see gfget_global
-    }
-    p->gfreecnt = 0;
+    gfree_push_batch(p->gfree.head, uint32_t(p->gfreecnt));
   }
+  p->gfree.head = nullptr;
+  p->gfreecnt = 0;
   while (p->nstackcache > 0) stack_free(&p->stackcache[--p->nstackcache]);
 }
 

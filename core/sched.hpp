@@ -61,9 +61,10 @@ struct Sched {
   GQueue runq;
   std::atomic<int32_t> runqsize{0};
 
-  // Global free Gs (guarded by gfree_lock).
+  // Global free Gs (guarded by gfree_lock): a stack of batches (gfree.cpp),
+  // each a schedlink chain whose first G links the next batch.
   Lock gfree_lock;
-  GList gfree;
+  G* gfree_batches = nullptr;
   std::atomic<int32_t> ngfree{0};  // written under gfree_lock; read without it as a hint
 
   // Every G ever allocated in this run (guarded by allg_lock); never shrinks
