@@ -52,6 +52,7 @@ long io_loop(PollDesc* pd, uint32_t dir, Call call) {
     return r;
   }
   for (;;) {
+    pd_prepare(pd, dir);
     long r = call();
     if (r >= 0 || errno_get() == EINTR) {
       if (r >= 0) return r;

@@ -140,7 +140,7 @@ int pd_open(PollDesc* pd) {
     return -1;
   }
   pd->refs = 1;  // the open reference, dropped by gmp_close
-  pd->ready = 0;
+  pd->ready.store(0, std::memory_order_relaxed);  // relaxed: under pd->lock, not yet shared
   return 0;
 }
 
@@ -155,7 +155,7 @@ int pd_finish_close(PollDesc* pd) {
   int rc = close(pd->fd);
   if (rc != 0 && errno == EINTR) rc = 0;  // Linux has closed it anyway
   pd->registered = pd->blocking = pd->closing = false;
-  pd->ready = 0;
+  pd->ready.store(0, std::memory_order_relaxed);  // relaxed: no call is left on pd
   return rc;
 }
 
@@ -188,7 +188,7 @@ int pd_ready(PollDesc* pd, uint32_t mask) {
   Sudog* woken = nullptr;
   pd->lock.lock();
   if (!pd->closing) {
-    pd->ready |= mask;
+    pd->ready.fetch_or(mask, std::memory_order_release);  // Release: see pd_prepare
     take_waiters(pd, mask, true, &woken);
   }
   pd->lock.unlock();
@@ -332,8 +332,9 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
   if (timed) sudog_deadline_arm(&d, &sg[0], deadline, WaitReason::io_wait);
   pd->lock.lock();
   int rc = pd->closing ? GMP_ECLOSED : 0;
-  if (rc != 0 || (pd->ready & events)) {
-    pd->ready &= ~events;  // consumed: the caller retries its call
+  // Relaxed: pd->lock orders this against pd_ready; pd_prepare only clears.
+  if (rc != 0 || (pd->ready.load(std::memory_order_relaxed) & events)) {
+    pd->ready.fetch_and(~events, std::memory_order_relaxed);  // consumed: the caller retries
     pd->lock.unlock();
     if (timed) sudog_deadline_disarm(&d, false);
     return rc;

@@ -12,7 +12,9 @@
 // for it and wakes every waiter of that direction. A waiter that finds the
 // bit set consumes it and retries its system call instead of sleeping, so
 // an edge that arrives between the call's EAGAIN and the wait is never
-// lost; a stale bit costs one extra EAGAIN. Waiters are Sudogs (goroutines
+// lost. Each attempt first clears the bit of its direction (pd_prepare):
+// the edge that announced the data a call is about to read must not send
+// the next call's wait straight back to an EAGAIN. Waiters are Sudogs (goroutines
 // park, plain threads sleep on their futex), claimable as a select's are,
 // so a wait may cover both directions and carry a deadline.
 //
@@ -51,7 +53,10 @@ struct PollDesc {
   bool registered = false;  // in the epoll set
   bool blocking = false;    // epoll rejects it (a regular file): plain syscalls
   bool closing = false;     // gmp_close ran; the close happens at refs == 0
-  uint32_t ready = 0;       // kPollRead/kPollWrite edges not yet consumed
+  // ready: kPollRead/kPollWrite edges not yet consumed. Set under lock by
+  // netpoll (Release), consumed under lock by pd_wait, and cleared without
+  // the lock by pd_prepare (Acquire) before each IO attempt.
+  std::atomic<uint32_t> ready{0};
   int32_t refs = 0;         // calls in progress, + 1 while open (not closing)
   WaitQ waiters[2];         // [0] readers, [1] writers
 };
@@ -97,6 +102,18 @@ int fd_close(int fd);
 // what registration failed with.
 PollDesc* pd_begin(int fd);
 void pd_end(PollDesc* pd);
+
+// pd_prepare: an IO call in direction dir is about to try its system call
+// (Go's pollReset): forget an edge seen before it. The attempt itself sees
+// the data that edge announced, so a stale bit cannot send the next wait
+// straight back to a certain EAGAIN; an edge after this point is kept.
+inline void pd_prepare(PollDesc* pd, uint32_t dir) {
+  // Relaxed load: a clear bit needs nothing done; a set bit seen late only
+  // costs one EAGAIN. Acquire on the clear: the system call that follows
+  // happens after the poll that reported the edge, so it sees its data.
+  if (pd->ready.load(std::memory_order_relaxed) & dir)
+    pd->ready.fetch_and(~dir, std::memory_order_acquire);
+}
 
 // pd_wait: wait until one of `events` may be ready on pd, until `deadline`
 // (nanotime; < 0: none). 0 (retry the call), GMP_ETIMEDOUT or GMP_ECLOSED.
