@@ -22,4 +22,40 @@ inline int api_enter() {
   return rc;
 }
 
+// RuntimeCall: every entry point that may touch runtime state opens with
+// one (`RuntimeCall in_runtime;`), which
+//   - keeps asynchronous preemption out of runtime code on a goroutine's
+//     stack (G::nopreempt, preempt.cpp) for the duration of the call; the G
+//     is taken once: the call may resume on another thread, the count is the
+//     G's;
+//   - makes the call a preemption point: on the way out of the outermost
+//     call, a goroutine whose P has been asked to give way (the monitor's
+//     end of a time slice, a stopping world) yields, as at
+//     gmp_preempt_point. Not while the G is in a system call (no P).
+class RuntimeCall {
+ public:
+  RuntimeCall() : g_(current_g()) {
+    if (g_) nopreempt_enter(g_);
+  }
+  ~RuntimeCall() {
+    if (!g_) return;
+    if (g_->nopreempt.load(std::memory_order_relaxed) == 1) yield_if_asked();
+    nopreempt_exit(g_);
+  }
+  RuntimeCall(const RuntimeCall&) = delete;
+  RuntimeCall& operator=(const RuntimeCall&) = delete;
+
+ private:
+  void yield_if_asked() {
+    P* p = g_->m->p;
+    // Relaxed: the request is a hint (see gmp_preempt_point).
+    if (p && p->preempt.load(std::memory_order_relaxed)) {
+      p->preempt.store(false, std::memory_order_relaxed);
+      gosched();
+    }
+  }
+
+  G* g_;
+};
+
 }  // namespace gmprt

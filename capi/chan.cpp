@@ -23,6 +23,7 @@ int timed(Chan* c, int dir, void* elem, int64_t timeout_ns) {
 }  // namespace
 
 extern "C" GMP_API int gmp_chan_make(gmp_chan_t** out, size_t elem_size, size_t capacity) noexcept {
+  RuntimeCall in_runtime;
   if (!out) return GMP_EINVAL;
   plain_thread_enter();  // a thread that makes channels is a possible waker
   Chan* c;
@@ -32,37 +33,44 @@ extern "C" GMP_API int gmp_chan_make(gmp_chan_t** out, size_t elem_size, size_t 
 }
 
 extern "C" GMP_API void gmp_chan_retain(gmp_chan_t* c) noexcept {
+  RuntimeCall in_runtime;
   if (c) chan_retain(from_handle(c));
 }
 
 extern "C" GMP_API void gmp_chan_release(gmp_chan_t* c) noexcept {
+  RuntimeCall in_runtime;
   if (c) chan_release(from_handle(c));
 }
 
 extern "C" GMP_API int gmp_chan_send(gmp_chan_t* h, const void* elem) noexcept {
+  RuntimeCall in_runtime;
   Chan* c = from_handle(h);
   if (bad_send(c, elem)) return GMP_EINVAL;
   return chan_send(c, elem, true);
 }
 
 extern "C" GMP_API int gmp_chan_recv(gmp_chan_t* h, void* elem) noexcept {
+  RuntimeCall in_runtime;
   if (!h) return GMP_EINVAL;
   return chan_recv(from_handle(h), elem, true);
 }
 
 extern "C" GMP_API int gmp_chan_try_send(gmp_chan_t* h, const void* elem) noexcept {
+  RuntimeCall in_runtime;
   Chan* c = from_handle(h);
   if (bad_send(c, elem)) return GMP_EINVAL;
   return chan_send(c, elem, false);
 }
 
 extern "C" GMP_API int gmp_chan_try_recv(gmp_chan_t* h, void* elem) noexcept {
+  RuntimeCall in_runtime;
   if (!h) return GMP_EINVAL;
   return chan_recv(from_handle(h), elem, false);
 }
 
 extern "C" GMP_API int gmp_chan_send_timeout(gmp_chan_t* h, const void* elem,
                                              int64_t timeout_ns) noexcept {
+  RuntimeCall in_runtime;
   Chan* c = from_handle(h);
   if (bad_send(c, elem)) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_send(c, elem, true);
@@ -73,6 +81,7 @@ extern "C" GMP_API int gmp_chan_send_timeout(gmp_chan_t* h, const void* elem,
 
 extern "C" GMP_API int gmp_chan_recv_timeout(gmp_chan_t* h, void* elem,
                                              int64_t timeout_ns) noexcept {
+  RuntimeCall in_runtime;
   Chan* c = from_handle(h);
   if (!c) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_recv(c, elem, true);
@@ -82,15 +91,18 @@ extern "C" GMP_API int gmp_chan_recv_timeout(gmp_chan_t* h, void* elem,
 }
 
 extern "C" GMP_API int gmp_chan_close(gmp_chan_t* h) noexcept {
+  RuntimeCall in_runtime;
   if (!h) return GMP_EINVAL;
   return chan_close(from_handle(h));
 }
 
 extern "C" GMP_API size_t gmp_chan_len(gmp_chan_t* h) noexcept {
+  RuntimeCall in_runtime;
   return h ? chan_len(from_handle(h)) : 0;
 }
 
 extern "C" GMP_API size_t gmp_chan_cap(gmp_chan_t* h) noexcept {
+  RuntimeCall in_runtime;
   return h ? from_handle(h)->dataqsiz : 0;
 }
 
@@ -114,6 +126,7 @@ bool valid_cases(const gmp_select_case_t* cases, size_t n) {
 }  // namespace
 
 extern "C" GMP_API int gmp_select(gmp_select_case_t* cases, size_t n, int64_t timeout_ns) noexcept {
+  RuntimeCall in_runtime;
   if (!valid_cases(cases, n)) return GMP_EINVAL;
   if (timeout_ns != 0) {
     if (int rc = api_enter()) return rc;

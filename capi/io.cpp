@@ -23,33 +23,47 @@ int io_enter() {
 }  // namespace
 
 extern "C" GMP_API ssize_t gmp_read(int fd, void* buf, size_t n) noexcept {
+  RuntimeCall in_runtime;
   if (io_enter()) return -1;
   return fd_read(fd, buf, n);
 }
 
 extern "C" GMP_API ssize_t gmp_write(int fd, const void* buf, size_t n) noexcept {
+  RuntimeCall in_runtime;
   if (io_enter()) return -1;
   return fd_write(fd, buf, n);
 }
 
 extern "C" GMP_API int gmp_accept(int fd, struct sockaddr* addr, socklen_t* len) noexcept {
+  RuntimeCall in_runtime;
   if (io_enter()) return -1;
   return fd_accept(fd, addr, len);
 }
 
 extern "C" GMP_API int gmp_connect(int fd, const struct sockaddr* addr, socklen_t len) noexcept {
+  RuntimeCall in_runtime;
   if (io_enter()) return -1;
   return fd_connect(fd, addr, len);
 }
 
 extern "C" GMP_API int gmp_fd_wait(int fd, int events, int64_t timeout_ns) noexcept {
+  RuntimeCall in_runtime;
   if (events <= 0) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   return fd_wait(fd, uint32_t(events), timeout_ns);
 }
 
-extern "C" GMP_API int gmp_close(int fd) noexcept { return fd_close(fd); }
+extern "C" GMP_API int gmp_close(int fd) noexcept {
+  RuntimeCall in_runtime;
+  return fd_close(fd);
+}
 
-extern "C" GMP_API void gmp_syscall_enter(void) noexcept { entersyscall(); }
+extern "C" GMP_API void gmp_syscall_enter(void) noexcept {
+  RuntimeCall in_runtime;
+  entersyscall();
+}
 
-extern "C" GMP_API void gmp_syscall_exit(void) noexcept { exitsyscall(); }
+extern "C" GMP_API void gmp_syscall_exit(void) noexcept {
+  RuntimeCall in_runtime;
+  exitsyscall();
+}

@@ -65,6 +65,7 @@ inline void enter_to_sleep() { (void)api_enter(); }
 // ------------------------------------------------------------------ Mutex
 
 extern "C" GMP_API void gmp_mutex_lock(gmp_mutex_t* m) noexcept {
+  RuntimeCall in_runtime;
   if (!m) return;
   enter();
   if (mutex_lock_fast(core(m))) return;
@@ -73,12 +74,14 @@ extern "C" GMP_API void gmp_mutex_lock(gmp_mutex_t* m) noexcept {
 }
 
 extern "C" GMP_API int gmp_mutex_trylock(gmp_mutex_t* m) noexcept {
+  RuntimeCall in_runtime;
   if (!m) return GMP_EINVAL;
   enter();
   return mutex_trylock(core(m)) ? 0 : GMP_EBUSY;
 }
 
 extern "C" GMP_API int gmp_mutex_unlock(gmp_mutex_t* m) noexcept {
+  RuntimeCall in_runtime;
   if (!m) return GMP_EINVAL;
   enter();
   return mutex_unlock(core(m));
@@ -87,6 +90,7 @@ extern "C" GMP_API int gmp_mutex_unlock(gmp_mutex_t* m) noexcept {
 // ---------------------------------------------------------------- RWMutex
 
 extern "C" GMP_API void gmp_rwmutex_rlock(gmp_rwmutex_t* rw) noexcept {
+  RuntimeCall in_runtime;
   if (!rw) return;
   enter();
   if (rwmutex_rlock_fast(core(rw))) return;
@@ -95,18 +99,21 @@ extern "C" GMP_API void gmp_rwmutex_rlock(gmp_rwmutex_t* rw) noexcept {
 }
 
 extern "C" GMP_API int gmp_rwmutex_runlock(gmp_rwmutex_t* rw) noexcept {
+  RuntimeCall in_runtime;
   if (!rw) return GMP_EINVAL;
   enter();
   return rwmutex_runlock(core(rw));
 }
 
 extern "C" GMP_API void gmp_rwmutex_lock(gmp_rwmutex_t* rw) noexcept {
+  RuntimeCall in_runtime;
   if (!rw) return;
   enter_to_sleep();
   rwmutex_lock(core(rw));
 }
 
 extern "C" GMP_API int gmp_rwmutex_unlock(gmp_rwmutex_t* rw) noexcept {
+  RuntimeCall in_runtime;
   if (!rw) return GMP_EINVAL;
   enter();
   return rwmutex_unlock(core(rw));
@@ -115,18 +122,21 @@ extern "C" GMP_API int gmp_rwmutex_unlock(gmp_rwmutex_t* rw) noexcept {
 // ------------------------------------------------------------------- Cond
 
 extern "C" GMP_API void gmp_cond_wait(gmp_cond_t* cond, gmp_mutex_t* m) noexcept {
+  RuntimeCall in_runtime;
   if (!cond || !m) return;
   enter_to_sleep();
   (void)cond_wait(core(cond), core(m));  // m not locked: misuse, ignored
 }
 
 extern "C" GMP_API void gmp_cond_signal(gmp_cond_t* cond) noexcept {
+  RuntimeCall in_runtime;
   if (!cond) return;
   enter();
   cond_signal(core(cond));
 }
 
 extern "C" GMP_API void gmp_cond_broadcast(gmp_cond_t* cond) noexcept {
+  RuntimeCall in_runtime;
   if (!cond) return;
   enter();
   cond_broadcast(core(cond));
@@ -135,18 +145,21 @@ extern "C" GMP_API void gmp_cond_broadcast(gmp_cond_t* cond) noexcept {
 // -------------------------------------------------------------- WaitGroup
 
 extern "C" GMP_API int gmp_waitgroup_add(gmp_waitgroup_t* wg, int64_t delta) noexcept {
+  RuntimeCall in_runtime;
   if (!wg) return GMP_EINVAL;
   enter();
   return waitgroup_add(core(wg), delta);
 }
 
 extern "C" GMP_API int gmp_waitgroup_done(gmp_waitgroup_t* wg) noexcept {
+  RuntimeCall in_runtime;
   if (!wg) return GMP_EINVAL;
   enter();
   return waitgroup_add(core(wg), -1);
 }
 
 extern "C" GMP_API void gmp_waitgroup_wait(gmp_waitgroup_t* wg) noexcept {
+  RuntimeCall in_runtime;
   if (!wg) return;
   enter();
   if (waitgroup_idle(core(wg))) return;
@@ -157,6 +170,7 @@ extern "C" GMP_API void gmp_waitgroup_wait(gmp_waitgroup_t* wg) noexcept {
 // ------------------------------------------------------------------- Once
 
 extern "C" GMP_API void gmp_once_do(gmp_once_t* once, gmp_fn fn, void* arg) noexcept {
+  RuntimeCall in_runtime;
   if (!once || !fn) return;
   if (once_done(core(once))) return;  // holds nothing, wakes nobody: no registration
   enter_to_sleep();
@@ -166,6 +180,7 @@ extern "C" GMP_API void gmp_once_do(gmp_once_t* once, gmp_fn fn, void* arg) noex
 // ------------------------------------------------------------------- Sema
 
 extern "C" GMP_API void gmp_sema_acquire(gmp_sema_t* s) noexcept {
+  RuntimeCall in_runtime;
   if (!s) return;
   enter();
   if (cansemacquire(&core(s)->count)) return;
@@ -174,6 +189,7 @@ extern "C" GMP_API void gmp_sema_acquire(gmp_sema_t* s) noexcept {
 }
 
 extern "C" GMP_API void gmp_sema_release(gmp_sema_t* s) noexcept {
+  RuntimeCall in_runtime;
   if (!s) return;
   enter();
   semrelease(&core(s)->count, true);  // straight to the longest waiter

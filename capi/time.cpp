@@ -16,12 +16,14 @@ Ticker* from_handle(gmp_ticker_t* t) { return reinterpret_cast<Ticker*>(t); }
 extern "C" GMP_API int64_t gmp_now(void) noexcept { return nanotime(); }
 
 extern "C" GMP_API void gmp_sleep(int64_t ns) noexcept {
+  RuntimeCall in_runtime;
   if (ns <= 0) return;
   plain_thread_enter();  // a sleeping thread is a possible waker
   time_sleep(ns);
 }
 
 extern "C" GMP_API int gmp_after(int64_t ns, gmp_chan_t** out) noexcept {
+  RuntimeCall in_runtime;
   if (!out) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   Chan* c;
@@ -32,6 +34,7 @@ extern "C" GMP_API int gmp_after(int64_t ns, gmp_chan_t** out) noexcept {
 
 extern "C" GMP_API int gmp_timer_start(gmp_timer_t** out, int64_t ns, gmp_fn fn,
                                        void* arg) noexcept {
+  RuntimeCall in_runtime;
   if (!out || !fn) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   AfterFunc* t;
@@ -41,21 +44,25 @@ extern "C" GMP_API int gmp_timer_start(gmp_timer_t** out, int64_t ns, gmp_fn fn,
 }
 
 extern "C" GMP_API int gmp_timer_stop(gmp_timer_t* t) noexcept {
+  RuntimeCall in_runtime;
   return t ? afterfunc_stop(from_handle(t)) : 0;
 }
 
 extern "C" GMP_API int gmp_timer_reset(gmp_timer_t* t, int64_t ns) noexcept {
+  RuntimeCall in_runtime;
   if (!t) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   return afterfunc_reset(from_handle(t), ns);
 }
 
 extern "C" GMP_API void gmp_timer_free(gmp_timer_t* t) noexcept {
+  RuntimeCall in_runtime;
   if (t) afterfunc_free(from_handle(t));
 }
 
 extern "C" GMP_API int gmp_ticker_start(gmp_ticker_t** out, int64_t period_ns,
                                         gmp_chan_t** c) noexcept {
+  RuntimeCall in_runtime;
   if (!out || !c || period_ns <= 0) return GMP_EINVAL;
   if (int rc = api_enter()) return rc;
   Ticker* t;
@@ -69,5 +76,6 @@ extern "C" GMP_API int gmp_ticker_start(gmp_ticker_t** out, int64_t period_ns,
 }
 
 extern "C" GMP_API void gmp_ticker_stop(gmp_ticker_t* t) noexcept {
+  RuntimeCall in_runtime;
   if (t) ticker_stop(from_handle(t));
 }

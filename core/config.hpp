@@ -78,6 +78,9 @@ inline constexpr int64_t kSysmonMinDelayNs = 20 * 1000;
 inline constexpr int64_t kSysmonMaxDelayNs = 10 * 1000 * 1000;
 inline constexpr int kSysmonIdleRounds = 50;
 inline constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;
+// A goroutine with GMP_GO_ASYNC_PREEMPT that has outstayed its slice gets a
+// preemption signal at most this often while it does (preempt.cpp).
+inline constexpr int64_t kAsyncPreemptRetryNs = 1000 * 1000;
 inline constexpr int64_t kForcePollNs = 10 * 1000 * 1000;
 
 }  // namespace gmprt

@@ -97,10 +97,34 @@ struct G {
   bool unlock_on_resume = false;
   int64_t waitsince = 0;   // nanotime() when it started waiting
   uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
+  // Asynchronous preemption (preempt.cpp). async_preempt: started with
+  // GMP_GO_ASYNC_PREEMPT (read by the monitor too). nopreempt: > 0 while the
+  // goroutine runs runtime code (a public call, its own first and last
+  // frames). async_pending: the signal handler has sent it to the
+  // preemption trampoline, which has not finished. Relaxed atomics: apart
+  // from the monitor's hint, only the G's own thread (and that thread's
+  // signal handler) reads them; signal fences order them against the code
+  // they bracket (nopreempt_enter/exit).
+  std::atomic<bool> async_preempt{false};
+  std::atomic<uint32_t> nopreempt{0};
+  std::atomic<bool> async_pending{false};
   char name[kNameMax] = {};
 };
 
 inline G*& schedlink(G* g) { return g->schedlink; }
+
+// nopreempt_enter, nopreempt_exit: bracket runtime code that runs on g's
+// stack, so that asynchronous preemption never interrupts it (preempt.cpp).
+// The signal fences keep the compiler from moving the bracketed code across
+// the counter, which only g's own thread (and its signal handler) reads.
+inline void nopreempt_enter(G* g) {
+  g->nopreempt.store(g->nopreempt.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+inline void nopreempt_exit(G* g) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  g->nopreempt.store(g->nopreempt.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
 
 inline constexpr uint32_t kWoken = 0x100;
 inline GStatus gstatus(uint32_t word) { return GStatus(word & 0xff); }

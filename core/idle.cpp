@@ -28,6 +28,7 @@ namespace gmprt {
 void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
+  p->tid.store(m->tid, std::memory_order_relaxed);  // relaxed: see P::tid
   // Relaxed: ownership of p was transferred under sched.lock or by a note
   // (both synchronise); thieves read status only as a hint.
   p->status.store(PStatus::running, std::memory_order_relaxed);
@@ -37,6 +38,7 @@ void acquirep(M* m, P* p) {
 P* releasep(M* m) {
   P* p = m->p;
   p->m = nullptr;
+  p->tid.store(0, std::memory_order_relaxed);  // relaxed: see P::tid
   m->p = nullptr;
   p->status.store(PStatus::idle, std::memory_order_relaxed);  // relaxed: as in acquirep
   return p;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <atomic>
 
@@ -45,6 +46,10 @@ struct P {
   // curg: the goroutine run last, for the monitor's stall report (written
   // by the owner with Release whenever it starts running one).
   std::atomic<G*> curg{nullptr};
+  // tid: the thread id of the M holding the P, 0 when none (acquirep,
+  // releasep), for the monitor's preemption signal. Relaxed: a stale id only
+  // sends a signal the handler then ignores.
+  std::atomic<pid_t> tid{0};
 
   LocalRunq runq;
   TimerHeap timers;          // its own lock (time.hpp)

@@ -116,7 +116,9 @@ void runq_put_p(P* p, G* g, bool next) {
 void goroutine_entry(void* arg) {
   fiber_started();
   G* g = static_cast<G*>(arg);
+  nopreempt_exit(g);  // newproc counted this frame as runtime code
   g->fn(g->arg);
+  nopreempt_enter(g);
   goexit();
 }
 
@@ -144,7 +146,7 @@ uint64_t next_goid(P* p) {
 // any thread (the global queue). main_wait, when not null, marks the main
 // goroutine of a gmp_main call. Returns 0 or GMP_ENOMEM.
 int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
-            MainWait* main_wait) {
+            MainWait* main_wait, bool async_preempt) {
   M* m = current_m();
   P* p = m ? m->p : nullptr;
   G* g = gfget(p, stack_size);
@@ -159,6 +161,10 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
   g->waitreason = WaitReason::none;
   g->system = false;
   g->fresh = true;
+  // Relaxed: published with the G by the Release status store below.
+  g->async_preempt.store(async_preempt, std::memory_order_relaxed);
+  g->nopreempt.store(1, std::memory_order_relaxed);  // goroutine_entry's runtime part
+  g->async_pending.store(false, std::memory_order_relaxed);
   g->name[0] = 0;
   if (name) {
     strncpy(g->name, name, kNameMax - 1);

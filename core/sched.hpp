@@ -124,7 +124,7 @@ void plain_thread_enter();        // a plain thread calls into the runtime (dead
 
 // Goroutines (proc.cpp).
 int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t pc,
-            MainWait* main_wait);
+            MainWait* main_wait, bool async_preempt = false);
 void goexit();                // end the running G
 G* gosched_m(G* g);
 G* gosched_direct(M* m, G* g);  // gosched's fast path, see below

@@ -11,11 +11,14 @@
 //     through the scheduler (schedule_one, find_runnable, handoffp): it stops
 //     its P (gcstopm), decrements stopwait, and the last one wakes the
 //     stopper. Running goroutines are asked to yield at their next
-//     preemption point (gmp_preempt_point and every runtime call).
+//     preemption point (gmp_preempt_point and every runtime call) through
+//     their P's preempt flag.
 //  4. The stopper resizes (procresize), clears gcwaiting and starts an M for
 //     every P that has work; the rest go idle.
-// A goroutine that never reaches a preemption point delays the stop until it
-// does (there is no asynchronous preemption in this mode).
+// The stopper sets the preempt flag of every P still running and signals
+// goroutines started with GMP_GO_ASYNC_PREEMPT, then again every
+// kAsyncPreemptRetryNs while it waits; any other goroutine that never
+// reaches a preemption point delays the stop until it does.
 //
 // Ps are never freed while the runtime runs: Ms without a P may still read
 // allp[i] (check_runqs_nop), so a removed P goes to status dead and is
@@ -26,6 +29,7 @@
 
 #include "../capi/include/gmprt.h"
 #include "fatal.hpp"
+#include "preempt.hpp"
 #include "sched.hpp"
 #include "sysmon.hpp"
 
@@ -57,6 +61,18 @@ void destroy_p(P* p) {
   // After the status: a plain thread adding a timer sees dead once it holds
   // the heap's lock after this hand-over (timer_add).
   timers_move(p, allp[0]);
+}
+
+// preempt_running: the stopper's retry while it waits: ask the goroutines
+// still running on the first n Ps to give way, and signal those started with
+// GMP_GO_ASYNC_PREEMPT (Go's preemptall).
+void preempt_running(int32_t n) {
+  for (int32_t i = 0; i < n; i++) {
+    P* p = allp[i];
+    if (p->status.load(std::memory_order_relaxed) != PStatus::running) continue;  // relaxed: a hint
+    p->preempt.store(true, std::memory_order_relaxed);  // relaxed: a hint
+    preempt_async(p);
+  }
 }
 
 // stop_the_world: steps 1-3. Returns with sched.lock held and the caller's M
@@ -94,7 +110,11 @@ void stop_the_world(M** self_out) {
   bool wait = sched.stopwait > 0;
   if (wait) note_clear(&sched.stopnote);
   sched.lock.unlock();
-  if (wait) note_sleep(&sched.stopnote);
+  if (wait) {
+    do {
+      preempt_running(n);
+    } while (!note_tsleep(&sched.stopnote, kAsyncPreemptRetryNs));
+  }
   sched.lock.lock();
 }
 

@@ -12,7 +12,9 @@
 //     regardless; the P goes to another M (handoffp);
 //   - ends long time slices: a P that has run the same goroutine for
 //     kForcePreemptNs gets its preempt flag, which gmp_preempt_point
-//     checks; with GMP_DEBUG=stallreport=MS a slice longer than MS is
+//     checks; a goroutine started with GMP_GO_ASYNC_PREEMPT also gets a
+//     signal (preempt.cpp), again every kAsyncPreemptRetryNs while the
+//     slice lasts; with GMP_DEBUG=stallreport=MS a slice longer than MS is
 //     reported on stderr, once.
 // When every P is idle (or the world is stopped) there is nothing to watch:
 // it parks on its note until a P goes busy (pidleget, start_the_world) wakes
@@ -30,6 +32,7 @@
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "note.hpp"
+#include "preempt.hpp"
 #include "sched.hpp"
 
 namespace gmprt {
@@ -43,6 +46,7 @@ struct SysmonTick {
   uint64_t nswitch = 0;
   int64_t switchwhen = 0;
   bool stall_reported = false;  // this stall has been reported
+  int64_t signalwhen = 0;  // last preemption signal sent for this slice
   uint32_t syscalltick = 0;
   int64_t syscallwhen = 0;
 };
@@ -103,16 +107,23 @@ void report_stall(P* p, int64_t ns) {
 }
 
 // watch_slice: ask p's goroutine to give way if the same slice has lasted
-// kForcePreemptNs. A slice (schedtick) survives hand-offs through runnext,
+// kForcePreemptNs. True if it sent a preemption signal (the monitor then
+// keeps its short period, to retry soon if the signal came at a bad time). A slice (schedtick) survives hand-offs through runnext,
 // as Go's does, so that a pair of goroutines cannot keep a P from the rest.
-void watch_slice(P* p, SysmonTick* t, int64_t now) {
+bool watch_slice(P* p, SysmonTick* t, int64_t now) {
   uint32_t tick = p->schedtick.load(std::memory_order_relaxed);  // relaxed: compared only
   if (t->schedtick != tick || t->schedwhen == 0) {  // (0: never looked)
     t->schedtick = tick;
     t->schedwhen = now;
+    t->signalwhen = 0;
   } else if (now - t->schedwhen >= kForcePreemptNs) {
     p->preempt.store(true, std::memory_order_relaxed);  // relaxed: a hint
+    if (now - t->signalwhen >= kAsyncPreemptRetryNs) {
+      t->signalwhen = now;
+      return preempt_async(p);
+    }
   }
+  return false;
 }
 
 // watch_stall: GMP_DEBUG=stallreport=MS: report a goroutine that has run on
@@ -132,7 +143,7 @@ void watch_stall(P* p, SysmonTick* t, int64_t now) {
   }
 }
 
-// retake: one look at every P. Returns how many Ps it retook.
+// retake: one look at every P. Returns how many Ps it retook or signalled.
 int retake(int64_t now) {
   int n = 0;
   int32_t procs = gomaxprocs.load(std::memory_order_relaxed);  // relaxed: allp[i < n] stays valid
@@ -142,7 +153,7 @@ int retake(int64_t now) {
     SysmonTick* t = &sysmon.ticks[i];
     PStatus s = p->status.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     if (s == PStatus::running) {
-      watch_slice(p, t, now);
+      if (watch_slice(p, t, now)) n++;
       watch_stall(p, t, now);
     }
     if (s == PStatus::syscall && retake_syscall(p, t, now)) n++;

@@ -145,7 +145,42 @@ typedef struct gmp_go_opts {
   size_t stack_size;  /* usable stack bytes; 0 = GMP_STACK_DEFAULT */
   const char *name;   /* copied (at most GMP_NAME_MAX - 1 bytes kept);
                          shown in dumps and deadlock reports; may be NULL */
+  uint64_t flags;     /* GMP_GO_* bits; other bits give GMP_EINVAL */
 } gmp_go_opts_t;
+
+/* GMP_GO_ASYNC_PREEMPT: the goroutine may be preempted asynchronously, at
+ * any instruction of its own code, as Go preempts a goroutine that runs
+ * longer than 10 ms without a function call.
+ *
+ * How: the monitor sends the goroutine's thread SIGURG when the goroutine has
+ * kept its P for 10 ms without reaching a preemption point. The handler
+ * (installed the first time such a goroutine is created; it passes every
+ * SIGURG on to a handler that was installed before it) switches the
+ * goroutine out only when it was interrupted in its own code: not inside a
+ * gmp_* call (nor a callback the runtime runs inside one, such as a
+ * gmp_once_do function), not in the C library, the dynamic loader, the vDSO,
+ * libstdc++, libgcc_s or a sanitizer runtime, and with room left on its
+ * stack; otherwise it tries again about every millisecond. All registers,
+ * flags and FP/vector state (XSAVE) are kept, and the goroutine resumes on
+ * the same OS thread it was interrupted on (the P goes to another thread in
+ * the meantime), so addresses of thread-local variables and errno held in
+ * registers stay valid.
+ *
+ * Code run with the flag must therefore be safe to suspend at any
+ * instruction for as long as other goroutines run: it must not hold a lock
+ * other goroutines may wait for without parking (a pthread mutex or a spin
+ * lock of its own: use gmp_mutex_t), and must not rely on being the only
+ * code running on its thread between two instructions (signal-unsafe
+ * thread-local state shared with other goroutines on the same thread).
+ * Libraries not listed above that hold internal locks (a custom allocator,
+ * say) count as the goroutine's own code. Libraries loaded with dlopen after
+ * the first such goroutine was created count as its own code too.
+ *
+ * Availability: x86-64 Linux, with the C library as a shared object. In a
+ * fully static executable, and under ThreadSanitizer (which delays signals
+ * to its own safe points), the flag is accepted and the goroutine is only
+ * preempted cooperatively. */
+#define GMP_GO_ASYNC_PREEMPT ((uint64_t)1)
 
 /* GMP_STACK_DEFAULT: the default usable stack of a goroutine (256 KiB).
  * Stacks are reserved, not committed: a goroutine uses physical memory only
@@ -165,8 +200,8 @@ GMP_API int gmp_go(gmp_fn fn, void *arg);
 
 /* gmp_go_ex: gmp_go with options. opts may be NULL (defaults). GMP_EINVAL
  * when opts->struct_size is smaller than the first version's struct or
- * larger than 4096, or stack_size is outside [GMP_STACK_MIN,
- * GMP_STACK_MAX] (0 = default). */
+ * larger than 4096, stack_size is outside [GMP_STACK_MIN, GMP_STACK_MAX]
+ * (0 = default), or flags has a bit other than GMP_GO_* ones. */
 GMP_API int gmp_go_ex(gmp_fn fn, void *arg, const gmp_go_opts_t *opts);
 
 /* gmp_yield: Gosched: the goroutine goes to the back of the global run queue

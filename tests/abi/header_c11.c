@@ -85,7 +85,7 @@ const struct abi_entry_points abi_entry_points = {
 
 int abi_use(void);
 int abi_use(void) {
-  gmp_go_opts_t opts = {sizeof(gmp_go_opts_t), GMP_STACK_DEFAULT, "abi"};
+  gmp_go_opts_t opts = {sizeof(gmp_go_opts_t), GMP_STACK_DEFAULT, "abi", 0};
   gmp_go_opts_t zero = {0};
   gmp_park_fn commit = abi_commit;
   size_t i;

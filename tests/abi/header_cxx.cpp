@@ -46,7 +46,7 @@ extern "C" void abi_body(void* arg) { static_cast<void>(arg); }
 
 int abi_use();
 int abi_use() {
-  gmp_go_opts_t opts = {sizeof(gmp_go_opts_t), 0, "abi"};
+  gmp_go_opts_t opts = {sizeof(gmp_go_opts_t), 0, "abi", 0};
   gmp_go_opts_t zero = {};
   static_cast<void>(zero);
   void (*ready)(gmp_g_t*) = gmp_ready;

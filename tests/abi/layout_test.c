@@ -35,11 +35,13 @@ int main(void) {
   return 77;
 #else
   /* gmp_go_opts_t (GMPRT_0.1). */
-  PIN(sizeof(gmp_go_opts_t), 24);
+  PIN(sizeof(gmp_go_opts_t), 32);
   PIN(_Alignof(gmp_go_opts_t), 8);
   PIN(offsetof(gmp_go_opts_t, struct_size), 0);
   PIN(offsetof(gmp_go_opts_t, stack_size), 8);
   PIN(offsetof(gmp_go_opts_t, name), 16);
+  PIN(offsetof(gmp_go_opts_t, flags), 24);
+  PIN(GMP_GO_ASYNC_PREEMPT, 1);
 
   /* gmp_select_case_t and the select directions (GMPRT_0.1). */
   PIN(sizeof(gmp_select_case_t), 32);

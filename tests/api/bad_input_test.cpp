@@ -40,7 +40,7 @@ TEST_F(BadInput, GoNullFn) {
   EXPECT_EQ(gmp_go(nullptr, nullptr), GMP_EINVAL);
   EXPECT_EQ(gmp_go(nullptr, &g_ran), GMP_EINVAL);
   EXPECT_EQ(gmp_go_ex(nullptr, nullptr, nullptr), GMP_EINVAL);
-  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "x"};
+  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "x", 0};
   EXPECT_EQ(gmp_go_ex(nullptr, nullptr, &o), GMP_EINVAL);
   std::thread([] { EXPECT_EQ(gmp_go(nullptr, nullptr), GMP_EINVAL); }).join();
 }
@@ -60,7 +60,7 @@ TEST_F(BadInput, GoExStructSize) {
   const size_t bad[] = {0,
                         1,
                         offsetof(gmp_go_opts_t, name),  // the first two members only
-                        sizeof(gmp_go_opts_t) - 1,
+                        3 * sizeof(void*) - 1,  // one short of the first version
                         4097,
                         8192,
                         SIZE_MAX};
@@ -74,7 +74,7 @@ TEST_F(BadInput, GoExStackSize) {
   const size_t bad[] = {
       1, 4096, GMP_STACK_MIN - 1, GMP_STACK_MAX + 1, GMP_STACK_MAX * 2, SIZE_MAX / 2, SIZE_MAX};
   for (size_t s : bad) {
-    gmp_go_opts_t o = {sizeof(gmp_go_opts_t), s, "bad-stack"};
+    gmp_go_opts_t o = {sizeof(gmp_go_opts_t), s, "bad-stack", 0};
     EXPECT_EQ(gmp_go_ex(count_fn, nullptr, &o), GMP_EINVAL) << "stack_size " << s;
   }
 }
@@ -86,8 +86,8 @@ TEST(BadInputOk, GoExBoundaryValuesAccepted) {
   alignas(gmp_go_opts_t) unsigned char buf[4096] = {};
   auto* big = reinterpret_cast<gmp_go_opts_t*>(buf);
   big->struct_size = sizeof buf;
-  gmp_go_opts_t lo = {sizeof(gmp_go_opts_t), GMP_STACK_MIN, nullptr};
-  gmp_go_opts_t hi = {sizeof(gmp_go_opts_t), GMP_STACK_MAX, nullptr};
+  gmp_go_opts_t lo = {sizeof(gmp_go_opts_t), GMP_STACK_MIN, nullptr, 0};
+  gmp_go_opts_t hi = {sizeof(gmp_go_opts_t), GMP_STACK_MAX, nullptr, 0};
   const gmp_go_opts_t* all[] = {big, &lo, &hi, nullptr};
   for (const gmp_go_opts_t* o : all) {
     EXPECT_EQ(gmp_go_ex([](void* r) { ++*static_cast<std::atomic<int>*>(r); }, &ran, o), GMP_OK);

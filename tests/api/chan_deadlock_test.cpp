@@ -151,7 +151,7 @@ GMPRT_CHILD(DeadlockListsChannelWaiters) {
         static gmp_chan_t *a = nullptr, *b = nullptr;
         CHILD_CHECK_EQ(gmp_chan_make(&a, sizeof(int64_t), 0), 0);
         CHILD_CHECK_EQ(gmp_chan_make(&b, sizeof(int64_t), 0), 0);
-        gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "chan-receiver"};
+        gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "chan-receiver", 0};
         CHILD_CHECK_EQ(gmp_go_ex([](void*) { recv_i64(a); }, nullptr, &o), 0);
         o.name = "chan-sender";
         CHILD_CHECK_EQ(gmp_go_ex([](void*) { send_i64(b, 1); }, nullptr, &o), 0);

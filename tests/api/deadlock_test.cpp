@@ -47,7 +47,7 @@ GMPRT_CHILD(DeadlockListsNamedGoroutines) {
         for (int i = 0; i < 3; i++) {
           char name[GMP_NAME_MAX];
           snprintf(name, sizeof name, "sleeper-%d", i);
-          gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, name};
+          gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, name, 0};
           CHILD_CHECK_EQ(gmp_go_ex([](void*) { gmp_park(nullptr, nullptr); }, nullptr, &o), 0);
           memset(name, 'X', sizeof name - 1);
         }

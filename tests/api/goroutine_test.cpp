@@ -99,7 +99,7 @@ TEST(Goroutine, NameLongerThanMaxIsAccepted) {
   static std::atomic<int> ran{0};
   ran = 0;
   std::string name(GMP_NAME_MAX * 4, 'n');
-  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, name.c_str()};
+  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, name.c_str(), 0};
   ASSERT_EQ(gmp_go_ex([](void*) { ran++; }, nullptr, &o), GMP_OK);
   name.assign(name.size(), 'x');  // the name was copied: the buffer is ours again
   EXPECT_TRUE(wait_until([] { return ran.load() == 1; }));
@@ -388,7 +388,7 @@ GMPRT_CHILD(StackEnomem) {
   struct rlimit rl;
   rl.rlim_cur = rl.rlim_max = rlim_t(vm_kb) * 1024 + (rlim_t(256) << 20);
   CHILD_CHECK_EQ(setrlimit(RLIMIT_AS, &rl), 0);
-  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), GMP_STACK_MAX, "huge"};
+  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), GMP_STACK_MAX, "huge", 0};
   CHILD_CHECK_EQ(gmp_go_ex([](void*) { ran += 1000; }, nullptr, &o), GMP_ENOMEM);
   // Still usable.
   for (int i = 0; i < 100; i++) CHILD_CHECK_EQ(gmp_go([](void*) { ran++; }, nullptr), 0);

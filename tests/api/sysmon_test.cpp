@@ -63,7 +63,7 @@ TEST(Sysmon, PreemptPointEndsLongSlices) {
 GMPRT_CHILD(SysmonStallReport) {
   int rc = gmp_main(
       [](void*) {
-        gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "spinner"};
+        gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "spinner", 0};
         static std::atomic<bool> done{false};
         CHILD_CHECK_EQ(gmp_go_ex(
                            [](void*) {

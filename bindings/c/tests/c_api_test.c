@@ -196,7 +196,7 @@ int main(void) {
   /* gmp_go and gmp_go_ex: good and bad input. */
   CHECK_EQ(gmp_go(NULL, NULL), GMP_EINVAL);
   CHECK_EQ(gmp_go_ex(NULL, NULL, NULL), GMP_EINVAL);
-  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "c-test"};
+  gmp_go_opts_t o = {sizeof(gmp_go_opts_t), 0, "c-test", 0};
   gmp_go_opts_t bad = o;
   bad.struct_size = 0;
   CHECK_EQ(gmp_go_ex(count_fn, NULL, &bad), GMP_EINVAL);
