@@ -36,7 +36,7 @@ status=0
 mkdir -p "$bindir"
 
 # The programs with a Go twin (bench/go/NAME and bench_NAME).
-programs="spawn yield pingpong chanthroughput skynet select timers mutex sieve echo"
+programs="spawn yield pingpong chanthroughput skynet select timers mutex sieve echo syscall"
 
 # --- Go twins -----------------------------------------------------------------
 gobin=""
@@ -144,6 +144,7 @@ pair timers
 pair mutex
 pair sieve
 pair echo
+pair syscall
 
 # solo WORKLOAD [ARGS...]: RUNS runs of bench_WORKLOAD, which has no twin;
 # the median of each metric, no ratio.

@@ -17,6 +17,7 @@
 // CAS that takes the P is Acquire.
 #include "../capi/include/gmprt.h"
 #include "sched.hpp"
+#include "sysmon.hpp"
 
 namespace gmprt {
 
@@ -74,6 +75,8 @@ void entersyscall() {
   P* p = m->p;
   g->status.fetch_add(kRunningToSyscall, std::memory_order_relaxed);  // relaxed: g is ours
   owner_add<uint32_t>(p->syscalltick, 1);  // relaxed: the monitor only compares
+  // Goroutines wait for this P: the monitor should look soon (below).
+  bool others_wait = !runq_empty_owner(&p->runq);
   m->oldp = p;
   m->p = nullptr;
   p->m = nullptr;
@@ -81,6 +84,7 @@ void entersyscall() {
   p->status.store(PStatus::syscall, std::memory_order_release);
   // Relaxed: a hint, re-checked under sched.lock.
   if (sched.gcwaiting.load(std::memory_order_relaxed)) gcwait_syscall(p);
+  if (others_wait) sysmon_syscall_hint();
 }
 
 void exitsyscall() {

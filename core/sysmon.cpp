@@ -16,6 +16,10 @@
 //     signal (preempt.cpp), again every kAsyncPreemptRetryNs while the
 //     slice lasts; with GMP_DEBUG=stallreport=MS a slice longer than MS is
 //     reported on stderr, once.
+// A P that enters a system call while goroutines wait for it wakes the monitor
+// from a long back-off sleep (sysmon_syscall_hint), so the P is retaken
+// within a round or two of kSysmonMinDelayNs instead of up to
+// kSysmonMaxDelayNs later.
 // When every P is idle (or the world is stopped) there is nothing to watch:
 // it parks on its note until a P goes busy (pidleget, start_the_world) wakes
 // it, so an idle process burns no CPU.
@@ -25,6 +29,7 @@
 #include "sysmon.hpp"
 
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -56,7 +61,11 @@ struct Sysmon {
   bool running = false;     // the thread exists (start/stop, under sched.lock)
   bool exiting = false;     // stop asked (guarded by sched.lock)
   bool parked = false;      // asleep until woken (guarded by sched.lock)
-  Note note;                // its sleep: woken for exit and unpark
+  Note note;                // its sleep: woken for exit, unpark and syscall hints
+  // sleep_ns: the length of its current sleep; hinted: a syscall hint has
+  // woken it from this sleep (sysmon_syscall_hint). Relaxed: hints.
+  std::atomic<int64_t> sleep_ns{0};
+  std::atomic<bool> hinted{false};
   SysmonTick ticks[kMaxProcs];
 };
 
@@ -197,6 +206,10 @@ bool park_if_idle() {
 }
 
 void* sysmon_main(void*) {
+  // Its sleeps are short and their length matters (a P stuck in a system
+  // call waits for the next round): no timer slack, which would stretch a
+  // 20 us sleep to ~70 us.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   int64_t delay = kSysmonMinDelayNs;
   int idle = 0;
   for (;;) {
@@ -205,7 +218,12 @@ void* sysmon_main(void*) {
     } else if (idle > kSysmonIdleRounds && delay < kSysmonMaxDelayNs) {
       delay = delay * 2 < kSysmonMaxDelayNs ? delay * 2 : kSysmonMaxDelayNs;
     }
+    sysmon.sleep_ns.store(delay, std::memory_order_relaxed);  // relaxed: a hint
     note_tsleep(&sysmon.note, delay);
+    sysmon.sleep_ns.store(0, std::memory_order_relaxed);
+    // A P went into a system call with work waiting: look at short
+    // intervals again, so that the P is retaken within a round or two.
+    if (sysmon.hinted.exchange(false, std::memory_order_relaxed)) idle = 0;
     sched.lock.lock();
     bool exiting = sysmon.exiting;
     note_clear(&sysmon.note);
@@ -246,6 +264,13 @@ void sysmon_stop() {
   sched.lock.unlock();
   pthread_join(sysmon.thread, nullptr);
   note_clear(&sysmon.note);
+}
+
+void sysmon_syscall_hint() {
+  // Relaxed: hints; a missed one leaves the monitor on its own schedule.
+  if (sysmon.sleep_ns.load(std::memory_order_relaxed) <= kSysmonMinDelayNs) return;
+  if (sysmon.hinted.exchange(true, std::memory_order_relaxed)) return;  // one wake per sleep
+  note_wakeup(&sysmon.note);
 }
 
 void sysmon_wake_locked() {

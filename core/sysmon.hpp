@@ -10,6 +10,11 @@ void sysmon_start();
 // sysmon_stop: stop and join it (shutdown, before the Ms are stopped).
 void sysmon_stop();
 
+// sysmon_syscall_hint: a P with goroutines waiting entered a system call:
+// wake the monitor if it is in a back-off sleep longer than its shortest.
+// Cheap when it is not. Any thread.
+void sysmon_syscall_hint();
+
 // sysmon_wake_locked: a P is going busy: wake the monitor if it is parked
 // (every P was idle). Called with sched.lock held; cheap when not parked.
 void sysmon_wake_locked();
