@@ -224,17 +224,19 @@ void mremove(M* m) {
   sched.nmidle--;
 }
 
-// take_timer_p: m (idle, on the list) was the timer sleeper and the earliest
-// deadline has passed: take an idle P to run the expired timers, spinning
-// (find_runnable steals timers). False when every P is busy (their Ms run
-// timers at their next schedule). Called with sched.lock held.
-bool take_timer_p(M* m) {
+// take_idle_p: m (idle, on the list) was the sleeper and found work: the
+// earliest deadline has passed, or its poll made goroutines runnable (in the
+// global queue now). Take an idle P to run it, spinning (find_runnable
+// steals timers, takes the global queue, and wakes another M if more work
+// is left). False when every P is busy (their Ms find the work at their
+// next schedule). hand_on: wake another idle M to take the sleeper's role,
+// so that later deadlines (of Ps nobody runs) need not wait until this M
+// runs out of work. Called with sched.lock held.
+bool take_idle_p(M* m, bool hand_on) {
   P* p = pidleget();
   if (!p) return false;
   mremove(m);
-  // Hand the sleeper's role on: later deadlines (of Ps nobody runs) must
-  // not wait until this M runs out of work.
-  if (sched.midle) wake_m(sched.midle);
+  if (hand_on && sched.midle) wake_m(sched.midle);
   acquirep(m, p);
   m->spinning = true;
   sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: parking protocol
@@ -244,7 +246,8 @@ bool take_timer_p(M* m) {
 // sleeper_sleep: one sleep of idle m in stopm, taking the sleeper's role if
 // it is free and watch is set. Called and returns with sched.lock held.
 // False when the sleep ended at its deadline rather than by a wakeup.
-bool sleeper_sleep(M* m, bool watch) {
+// Goroutines its poll made runnable are appended to *polled.
+bool sleeper_sleep(M* m, bool watch, GQueue* polled) {
   int64_t until = 0;
   bool polls = false;
   if (watch && !sched.timer_sleeper) {
@@ -271,7 +274,7 @@ bool sleeper_sleep(M* m, bool watch) {
   int64_t left = until == 0 ? -1 : until - nanotime();
   bool woken = true;
   if (polls) {
-    netpoll(until == 0 ? -1 : left > 0 ? left : 0);  // clears m->polling
+    netpoll(until == 0 ? -1 : left > 0 ? left : 0, polled);  // clears m->polling
     woken = until == 0 || nanotime() < until;
   } else if (until == 0) {
     note_sleep(&m->park);
@@ -309,8 +312,20 @@ void stopm(M* m) {
   // the timers, and an M whose P goes idle takes the role.
   bool watch = true;
   for (;;) {
-    bool woken = sleeper_sleep(m, watch);
+    GQueue polled;
+    bool woken = sleeper_sleep(m, watch, &polled);
     if (sched.timer_sleeper == m) sleeper_quit_locked();
+    if (!polled.empty()) {
+      // Run what the poll found on this M, as Go's findrunnable does after
+      // its blocking netpoll, instead of waking another thread for it.
+      int32_t n = 0;
+      for (G* g = polled.head; g; g = schedlink(g)) n++;
+      globrunq_put_batch(&polled, n);
+      if (take_idle_p(m, next_timer() != 0)) {
+        sched.lock.unlock();
+        return;
+      }
+    }
     // startm sets nextp (shutdown: exiting) under sched.lock before its
     // wakeup, which is then ours to consume below.
     if (m->nextp || m->exiting) break;
@@ -321,7 +336,7 @@ void stopm(M* m) {
     if (!woken) {
       int64_t next = next_timer();
       if (next != 0 && next <= nanotime()) {
-        if (take_timer_p(m)) {
+        if (take_idle_p(m, true)) {
           sched.lock.unlock();
           return;
         }

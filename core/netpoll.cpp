@@ -172,19 +172,21 @@ void take_waiters(PollDesc* pd, uint32_t mask, bool success, Sudog** woken) {
   }
 }
 
-int wake_all(Sudog* woken) {
+// wake_all: wake the chained waiters (goroutines into batch, when given).
+int wake_all(Sudog* woken, GQueue* batch = nullptr) {
   int n = 0;
   while (woken) {
     Sudog* s = woken;
     woken = s->waitlink;  // read before the wake: s may vanish after it
-    sudog_wake(s);
+    sudog_wake(s, batch);
     n++;
   }
   return n;
 }
 
-// pd_ready: an epoll event: mark the directions ready and wake their waiters.
-int pd_ready(PollDesc* pd, uint32_t mask) {
+// pd_ready: an epoll event: mark the directions ready and wake their waiters
+// (goroutines into batch).
+int pd_ready(PollDesc* pd, uint32_t mask, GQueue* batch) {
   Sudog* woken = nullptr;
   pd->lock.lock();
   if (!pd->closing) {
@@ -192,7 +194,7 @@ int pd_ready(PollDesc* pd, uint32_t mask) {
     take_waiters(pd, mask, true, &woken);
   }
   pd->lock.unlock();
-  return wake_all(woken);
+  return wake_all(woken, batch);
 }
 
 uint32_t event_mask(uint32_t ev) {
@@ -226,7 +228,7 @@ bool netpoll_inited() { return epfd.load(std::memory_order_relaxed) >= 0; }  // 
 
 bool netpoll_waiting() { return nwaiters.load(std::memory_order_seq_cst) > 0; }  // see netpoll_kick
 
-int netpoll(int64_t delay) {
+int netpoll(int64_t delay, GQueue* batch) {
   // Acquire: pairs with netpoll_init's Release store.
   int ep = epfd.load(std::memory_order_acquire);
   if (ep < 0) return 0;
@@ -248,7 +250,7 @@ int netpoll(int64_t delay) {
       break_pending.store(false, std::memory_order_release);
       continue;
     }
-    woken += pd_ready(pd, event_mask(evs[i].events));
+    woken += pd_ready(pd, event_mask(evs[i].events), batch);
   }
   lastpoll.store(nanotime(), std::memory_order_relaxed);  // relaxed: a hint for sysmon
   return woken;

@@ -23,7 +23,10 @@
 // epoll_wait until the next timer instead of sleeping on its note; whoever
 // must wake it (an earlier timer, work for its thread) breaks the wait.
 // (3) sysmon polls when nobody has for a while. A new waiter makes sure an
-// idle M holds the role (netpoll_kick).
+// idle M holds the role (netpoll_kick). A poll makes the goroutines it wakes
+// runnable in one batch, queued at once (inject_batch, Go's injectglist):
+// onto the polling M's own P, or the global queue; the sleeper then takes
+// an idle P and runs them itself rather than waking another thread.
 //
 // Closing. gmp_close marks the PollDesc closing and wakes its waiters (their
 // calls fail with EBADF or GMP_ECLOSED); the descriptor itself is closed
@@ -71,9 +74,12 @@ bool netpoll_inited();
 bool netpoll_waiting();
 
 // netpoll: wait up to delay ns (< 0: forever, 0: do not block) for events;
-// wakes the waiters of every ready descriptor. Returns how many waiters it
-// woke. Callers: find_runnable (0), stopm (the sleeper), sysmon.
-int netpoll(int64_t delay);
+// wakes the waiters of every ready descriptor: plain threads at once,
+// goroutines made runnable and appended to *batch, which the caller queues
+// (inject_batch: one lock and one wakeup for the lot, as Go's
+// injectglist). Returns how many waiters it woke. Callers: find_runnable
+// (0), stopm (the sleeper), sysmon.
+int netpoll(int64_t delay, GQueue* batch);
 
 // netpoll_last: nanotime() at the end of the last netpoll (sysmon polls
 // when nobody has for a while).

@@ -80,7 +80,12 @@ void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason) {
   g->waitreason = WaitReason::none;
 }
 
-void ready(G* g, bool next) {
+namespace {
+
+// make_runnable: ready's state change. True if g went from waiting to
+// runnable: the caller now owns it and must queue it. False if the wakeup
+// was recorded for g's next park instead, or ignored.
+bool make_runnable(G* g) {
   // Acquire on the load: see the parked G's state as its parker left it.
   uint32_t s = g->status.load(std::memory_order_acquire);
   for (;;) {
@@ -89,17 +94,15 @@ void ready(G* g, bool next) {
       // acq_rel: we become g's owner (Acquire) and publish our writes to
       // whoever runs it (Release, together with the run queue's).
       if (g->status.compare_exchange_weak(s, uint32_t(GStatus::runnable), std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
-        enqueue(g, next);
-        return;
-      }
+                                          std::memory_order_acquire))
+        return true;
       continue;
     }
     // Running, runnable or in a system call: remember the wakeup for the
     // next park (once: wakeups do not accumulate). Dead or idle: ignored.
     if ((st != GStatus::running && st != GStatus::runnable && st != GStatus::syscall) ||
         (s & kWoken))
-      return;
+      return false;
     // Under sched.lock: gosched_m changes the state of a running G with a
     // plain load and store inside that lock, which this excludes. Release:
     // what we wrote before readying is visible to the park that consumes the
@@ -107,8 +110,18 @@ void ready(G* g, bool next) {
     LockGuard guard(sched.lock);
     if (g->status.compare_exchange_strong(s, s | kWoken, std::memory_order_acq_rel,
                                           std::memory_order_acquire))
-      return;
+      return false;
   }
+}
+
+}  // namespace
+
+void ready(G* g, bool next) {
+  if (make_runnable(g)) enqueue(g, next);
+}
+
+void ready_into(G* g, GQueue* batch) {
+  if (make_runnable(g)) batch->push_back(g);
 }
 
 // ---------------------------------------------------------------------------
@@ -195,10 +208,13 @@ void sudog_block_until(Sudog* s, void (*unlock)(void*), void* arg, WaitReason re
   park(unlock_commit, &c, reason);
 }
 
-void sudog_wake(Sudog* s) {
+void sudog_wake(Sudog* s, GQueue* batch) {
   Sudog* lead = s->lead;
   if (G* g = lead->g) {
-    ready(g, true);
+    if (batch)
+      ready_into(g, batch);
+    else
+      ready(g, true);
     return;
   }
   lead->woken.store(1, std::memory_order_release);  // Release: see block_thread

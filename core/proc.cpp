@@ -70,6 +70,29 @@ void globrunq_put_batch(GQueue* batch, int32_t n) {
   owner_add(sched.runqsize, n);  // relaxed: as in globrunq_put
 }
 
+// inject_batch: queue goroutines the poller made runnable (Go's
+// injectglist). On an M with a P they go to its local queue, where it finds
+// them next, and an idle P is woken for the rest when there is more than
+// one; on a thread without a P they go to the global queue under one lock,
+// and an idle P is woken.
+void inject_batch(GQueue* batch) {
+  if (batch->empty()) return;
+  M* m = current_m();
+  bool several = schedlink(batch->head) != nullptr;
+  if (m && m->p) {
+    while (G* g = batch->pop()) runq_put_p(m->p, g, false);
+    if (several) wakep();
+    return;
+  }
+  int32_t n = 0;
+  for (G* g = batch->head; g; g = schedlink(g)) n++;
+  {
+    LockGuard guard(sched.lock);
+    globrunq_put_batch(batch, n);
+  }
+  wakep();
+}
+
 // globrunq_get: take a fair share of the global queue for p: one G to return,
 // the rest onto p's local ring (Go's globrunqget). max 0 means no limit
 // beyond half the ring.
@@ -333,9 +356,13 @@ G* find_runnable(M* m, bool* inherit) {
     // The poller, without blocking, unless an idle M is blocked in it
     // already (Go's lastpoll check). Woken goroutines land on our queue.
     // Relaxed: hints; a missed poll leaves the events to that M or sysmon.
-    if (netpoll_waiting() && !sched.sleeper_polls.load(std::memory_order_relaxed) &&
-        netpoll(0) > 0)
-      continue;
+    if (netpoll_waiting() && !sched.sleeper_polls.load(std::memory_order_relaxed)) {
+      GQueue polled;
+      if (netpoll(0, &polled) > 0) {
+        inject_batch(&polled);
+        continue;
+      }
+    }
     // Steal only if this M already spins or fewer than half the busy Ps
     // have a spinning M (otherwise the search costs more than it finds).
     int32_t busy =

@@ -183,10 +183,14 @@ inline void gosched() {
 // Parking (park.cpp).
 void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason);
 void ready(G* g, bool next);  // waiting -> runnable, queue it, wakep()
+// ready_into: waiting -> runnable, appended to batch; the caller queues the
+// batch (inject_batch) and wakes whoever must run it.
+void ready_into(G* g, GQueue* batch);
 
 // Global run queue (proc.cpp); called with sched.lock held.
 void globrunq_put(G* g);
 void globrunq_put_batch(GQueue* batch, int32_t n);
+void inject_batch(GQueue* batch);  // not under sched.lock; see proc.cpp
 G* globrunq_get(P* p, int32_t max);
 void runq_put_p(P* p, G* g, bool next);  // runq_put + overflow to global; owner of p only
 

@@ -30,6 +30,7 @@
 #include <atomic>
 
 #include "g.hpp"
+#include "list.hpp"
 #include "time.hpp"
 
 namespace gmprt {
@@ -126,7 +127,9 @@ inline void sudog_served(Sudog* s, bool success) {
 }
 
 // sudog_wake: wake the waiter of s (callable from any thread). The caller
-// must not touch s afterwards: its owner may return at once.
-void sudog_wake(Sudog* s);
+// must not touch s afterwards: its owner may return at once. With a batch,
+// a goroutine waiter is made runnable and appended to it instead of being
+// queued (ready_into): the caller queues the batch.
+void sudog_wake(Sudog* s, GQueue* batch = nullptr);
 
 }  // namespace gmprt

@@ -176,7 +176,10 @@ bool poll_if_forgotten(int64_t now) {
   // Relaxed: hints; a poll too many costs one epoll_wait.
   if (!netpoll_waiting() || sched.sleeper_polls.load(std::memory_order_relaxed)) return false;
   if (now - netpoll_last() < kForcePollNs) return false;
-  return netpoll(0) > 0;
+  GQueue polled;
+  if (netpoll(0, &polled) == 0) return false;
+  inject_batch(&polled);
+  return true;
 }
 
 // park_if_idle: every P idle or the world stopped: sleep until woken
