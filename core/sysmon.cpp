@@ -52,6 +52,7 @@ struct SysmonTick {
   int64_t switchwhen = 0;
   bool stall_reported = false;  // this stall has been reported
   int64_t signalwhen = 0;  // last preemption signal sent for this slice
+  int64_t askedwhen = 0;   // when this slice's preempt flag was first set
   uint32_t syscalltick = 0;
   int64_t syscallwhen = 0;
 };
@@ -116,17 +117,20 @@ void report_stall(P* p, int64_t ns) {
 }
 
 // watch_slice: ask p's goroutine to give way if the same slice has lasted
-// kForcePreemptNs. True if it sent a preemption signal (the monitor then
-// keeps its short period, to retry soon if the signal came at a bad time). A slice (schedtick) survives hand-offs through runnext,
+// kForcePreemptNs. A slice (schedtick) survives hand-offs through runnext,
 // as Go's does, so that a pair of goroutines cannot keep a P from the rest.
+// True if it sent a preemption signal (the monitor then keeps its short
+// period, to retry soon if the signal came at a bad time).
 bool watch_slice(P* p, SysmonTick* t, int64_t now) {
   uint32_t tick = p->schedtick.load(std::memory_order_relaxed);  // relaxed: compared only
   if (t->schedtick != tick || t->schedwhen == 0) {  // (0: never looked)
     t->schedtick = tick;
     t->schedwhen = now;
     t->signalwhen = 0;
+    t->askedwhen = 0;
   } else if (now - t->schedwhen >= kForcePreemptNs) {
     p->preempt.store(true, std::memory_order_relaxed);  // relaxed: a hint
+    if (t->askedwhen == 0) t->askedwhen = now;
     if (now - t->signalwhen >= kAsyncPreemptRetryNs) {
       t->signalwhen = now;
       return preempt_async(p);
@@ -136,17 +140,23 @@ bool watch_slice(P* p, SysmonTick* t, int64_t now) {
 }
 
 // watch_stall: GMP_DEBUG=stallreport=MS: report a goroutine that has run on
-// p for MS without switching away (no preemption point reached: any park or
-// yield switches, nswitch counts them), once per stall.
+// p for MS without switching away (any park or yield switches, nswitch
+// counts them) and has not reached a preemption point since the monitor
+// asked it to give way in an earlier round (the flag is still set: a
+// preemption point would have cleared it). Once per stall. The second
+// condition keeps a goroutine that was never asked (a monitor delayed by
+// an overloaded machine) from being reported.
 void watch_stall(P* p, SysmonTick* t, int64_t now) {
   int64_t stall = int64_t(debug_vars.stallreport_ms) * 1000000;
   if (stall <= 0) return;
   uint64_t n = p->nswitch.load(std::memory_order_relaxed);  // relaxed: compared only
+  // Relaxed: a hint; a goroutine that just cleared it is not reported.
+  bool ignoring = t->askedwhen != 0 && t->askedwhen < now && p->preempt.load(std::memory_order_relaxed);
   if (t->nswitch != n || t->switchwhen == 0) {
     t->nswitch = n;
     t->switchwhen = now;
     t->stall_reported = false;
-  } else if (now - t->switchwhen >= stall && !t->stall_reported) {
+  } else if (now - t->switchwhen >= stall && !t->stall_reported && ignoring) {
     t->stall_reported = true;
     report_stall(p, now - t->switchwhen);
   }
