@@ -16,7 +16,7 @@
 # (a unit ending in /s, e.g. Mmsg/s) the ratio line says "higher is better",
 # and a ratio above 1 means gmprt is faster.
 # bench_context_switch (gmprt vs Boost.Context) is run RUNS times the same
-# way when it was built. Programs without a twin (preempt_point) are run
+# way when it was built. Programs without a twin (preempt_point, idle) are run
 # RUNS times alone and print the median of each metric, with no ratio. A benchmark that is missing or fails (a failed
 # result check included) is reported on stderr and skipped; the exit status
 # is then 1.
@@ -181,6 +181,7 @@ solo() {
 }
 
 solo preempt_point
+solo idle
 
 # --- Context switch: gmprt vs Boost.Context ------------------------------------
 cs=$bindir/bench_context_switch
