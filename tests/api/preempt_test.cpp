@@ -53,18 +53,33 @@ void spin_until_stop(void*) {
   spinner_done = true;
 }
 
-// A flagged goroutine spinning without calls on the only P does not keep the
-// main goroutine from waking up from its sleep and stopping it.
-GMPRT_CHILD(AsyncPreemptTightLoop) {
-  int rc = gmp_main(
-      [](void*) {
-        CHILD_CHECK_EQ(go_flagged(spin_until_stop, nullptr, "spinner"), 0);
-        gmp_sleep(5 * kMs);  // the spinner has the P now
+// run_spinner: gmp_main whose main goroutine starts `spin` with the flag,
+// runs `meanwhile` (which needs the spinner preempted to get anywhere),
+// then sets `stop` and waits for the spinner to finish. gmp_main's result.
+struct SpinnerRun {
+  gmp_fn spin;
+  void (*meanwhile)();
+};
+
+int run_spinner(gmp_fn spin, void (*meanwhile)()) {
+  SpinnerRun run{spin, meanwhile};
+  return gmp_main(
+      [](void* arg) {
+        auto* r = static_cast<SpinnerRun*>(arg);
+        CHILD_CHECK_EQ(go_flagged(r->spin, nullptr, "spinner"), 0);
+        r->meanwhile();
         stop = true;
         while (!spinner_done.load()) gmp_yield();
       },
-      nullptr);
-  CHILD_CHECK_EQ(rc, 0);
+      &run);
+}
+
+void sleep_5ms() { gmp_sleep(5 * kMs); }  // the spinner has the P meanwhile
+
+// A flagged goroutine spinning without calls on the only P does not keep the
+// main goroutine from waking up from its sleep and stopping it.
+GMPRT_CHILD(AsyncPreemptTightLoop) {
+  CHILD_CHECK_EQ(run_spinner(spin_until_stop, sleep_5ms), 0);
   CHILD_CHECK(stopped_by_flag.load());
   return 0;
 }
@@ -79,16 +94,12 @@ TEST(AsyncPreempt, TightLoopDoesNotStarveOthers) {
 // never reaches a preemption point: the monitor sleeps while the world
 // stops, so only the stopper's own signals can end this wait.
 GMPRT_CHILD(AsyncPreemptStopTheWorld) {
-  int rc = gmp_main(
-      [](void*) {
-        CHILD_CHECK_EQ(go_flagged(spin_until_stop, nullptr, "spinner"), 0);
-        while (!spinner_started.load()) gmp_sleep(kMs);
-        CHILD_CHECK_EQ(gmp_maxprocs(1), 2);
-        stop = true;
-        while (!spinner_done.load()) gmp_yield();
-      },
-      nullptr);
-  CHILD_CHECK_EQ(rc, 0);
+  CHILD_CHECK_EQ(run_spinner(spin_until_stop,
+                             [] {
+                               while (!spinner_started.load()) gmp_sleep(kMs);
+                               CHILD_CHECK_EQ(gmp_maxprocs(1), 2);
+                             }),
+                 0);
   CHILD_CHECK(stopped_by_flag.load());
   return 0;
 }
@@ -111,6 +122,7 @@ struct SpinState {
   uint64_t bad_flags = 0;
 };
 SpinState state;
+constexpr int kWakeups = 20;
 
 void spin_with_state(void*) {
   state.tid_before = thread_id();
@@ -142,20 +154,15 @@ void spin_with_state(void*) {
 }
 
 GMPRT_CHILD(AsyncPreemptKeepsState) {
-  constexpr int kWakeups = 20;
-  int rc = gmp_main(
-      [](void*) {
-        CHILD_CHECK_EQ(go_flagged(spin_with_state, nullptr, "stateful"), 0);
-        // Each wake-up below needs the spinner preempted (one P).
-        for (int i = 0; i < kWakeups; i++) {
-          gmp_sleep(2 * kMs);
-          wakeups++;
-        }
-        stop = true;
-        while (!spinner_done.load()) gmp_yield();
-      },
-      nullptr);
-  CHILD_CHECK_EQ(rc, 0);
+  // Each wake-up needs the spinner preempted (one P).
+  CHILD_CHECK_EQ(run_spinner(spin_with_state,
+                             [] {
+                               for (int i = 0; i < kWakeups; i++) {
+                                 gmp_sleep(2 * kMs);
+                                 wakeups++;
+                               }
+                             }),
+                 0);
   CHILD_CHECK_EQ(wakeups.load(), kWakeups);
   CHILD_CHECK(state.iterations < kSpinLimit);  // stopped, not given up
   uint64_t lcg = 1;
@@ -194,15 +201,7 @@ void spin_in_libc(void*) {
 }
 
 GMPRT_CHILD(AsyncPreemptLibcLoop) {
-  int rc = gmp_main(
-      [](void*) {
-        CHILD_CHECK_EQ(go_flagged(spin_in_libc, nullptr, "libc-spinner"), 0);
-        gmp_sleep(5 * kMs);
-        stop = true;
-        while (!spinner_done.load()) gmp_yield();
-      },
-      nullptr);
-  CHILD_CHECK_EQ(rc, 0);
+  CHILD_CHECK_EQ(run_spinner(spin_in_libc, sleep_5ms), 0);
   CHILD_CHECK(stopped_by_flag.load());
   return 0;
 }
@@ -263,15 +262,7 @@ GMPRT_CHILD(AsyncPreemptChainsHostHandler) {
   sa.sa_handler = [](int) { host_signals++; };
   sigemptyset(&sa.sa_mask);
   CHILD_CHECK_EQ(sigaction(SIGURG, &sa, nullptr), 0);
-  int rc = gmp_main(
-      [](void*) {
-        CHILD_CHECK_EQ(go_flagged(spin_until_stop, nullptr, "spinner"), 0);
-        gmp_sleep(5 * kMs);
-        stop = true;
-        while (!spinner_done.load()) gmp_yield();
-      },
-      nullptr);
-  CHILD_CHECK_EQ(rc, 0);
+  CHILD_CHECK_EQ(run_spinner(spin_until_stop, sleep_5ms), 0);
   int before = host_signals.load();
   CHILD_CHECK_EQ(raise(SIGURG), 0);
   CHILD_CHECK_EQ(host_signals.load(), before + 1);
