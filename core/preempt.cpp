@@ -72,6 +72,14 @@ namespace {
 constexpr uintptr_t kAsyncPreemptRoom = 12 * 1024;
 constexpr uintptr_t kRedZone = 128;
 
+// TSan delivers asynchronous signals only at its own safe points (never
+// inside a loop without calls): the handler would never run in time.
+#if defined(GMPRT_TSAN)
+constexpr bool kSignalsWork = false;
+#else
+constexpr bool kSignalsWork = true;
+#endif
+
 struct CodeRange {
   uintptr_t lo, hi;
 };
@@ -192,6 +200,28 @@ void async_preempt_handler(int sig, siginfo_t* info, void* ctx) {
   errno = saved_errno;
 }
 
+// install_handler: find the code that is never a safe point and install
+// the SIGURG handler. False (nothing installed) when libc is not a shared
+// object of its own (a fully static program).
+bool install_handler() {
+  Dl_info self;
+  void* self_base = dladdr(reinterpret_cast<void*>(&install_handler), &self) ? self.dli_fbase
+                                                                              : nullptr;
+  dl_iterate_phdr(collect_object, self_base);
+  if (!libc_found) return false;
+  choose_fp_save();
+  sigaction(SIGURG, nullptr, &prev_urg);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = async_preempt_handler;
+  // SA_ONSTACK: the kernel's signal frame (several KiB of vector state) goes
+  // on the M's alternate stack, not on a small goroutine stack.
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGURG, &sa, nullptr);
+  return true;
+}
+
 }  // namespace
 
 bool async_preempt_unsafe_pc(uintptr_t pc) {
@@ -205,25 +235,8 @@ void async_preempt_enable() {
   if (installed.load(std::memory_order_acquire)) return;
   LockGuard guard(install_lock);
   if (installed.load(std::memory_order_relaxed)) return;  // relaxed: under the lock
-#if defined(__x86_64__) && !defined(GMPRT_TSAN)
-  Dl_info self;
-  void* self_base = dladdr(reinterpret_cast<void*>(&async_preempt_enable), &self) ? self.dli_fbase
-                                                                                   : nullptr;
-  dl_iterate_phdr(collect_object, self_base);
-  if (libc_found) {
-    choose_fp_save();
-    sigaction(SIGURG, nullptr, &prev_urg);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = async_preempt_handler;
-    // SA_ONSTACK: the kernel's signal frame (several KiB of vector state)
-    // goes on the M's alternate stack, not on a small goroutine stack.
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGURG, &sa, nullptr);
-    available.store(true, std::memory_order_relaxed);  // relaxed: published below
-  }
-#endif
+  // Relaxed: published by the Release below.
+  if (kSignalsWork) available.store(install_handler(), std::memory_order_relaxed);
   // Release: the tables and `available` before the flag.
   installed.store(true, std::memory_order_release);
 }
