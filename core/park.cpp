@@ -74,6 +74,7 @@ void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason) {
   M* m = current_m();
   G* g = m->curg;
   g->waitreason = reason;
+  g->waitsince = nanotime_coarse();  // for dumps: how long it has waited
   m->park_commit = commit;
   m->park_arg = arg;
   mcall(park_m);
