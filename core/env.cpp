@@ -34,6 +34,7 @@ void set_debug_var(const char* key, size_t keylen, const char* val, const char* 
   if (keylen == 10 && memcmp(key, "schedtrace", 10) == 0) out->schedtrace_ms = int(v);
   if (keylen == 11 && memcmp(key, "scheddetail", 11) == 0) out->scheddetail = v != 0;
   if (keylen == 11 && memcmp(key, "stallreport", 11) == 0) out->stallreport_ms = int(v);
+  if (keylen == 7 && memcmp(key, "sigquit", 7) == 0) out->sigquit = v != 0;
 }
 
 }  // namespace

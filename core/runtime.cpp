@@ -23,6 +23,7 @@
 #include <new>
 
 #include "../capi/include/gmprt.h"
+#include "debug.hpp"
 #include "env.hpp"
 #include "netpoll.hpp"
 #include "sched.hpp"
@@ -155,6 +156,8 @@ int runtime_start() {
     stack_install_overflow_handler();
     procresize_initial(n);
     sysmon_start();
+    schedtrace_start();
+    sigquit_install();
     started.store(true, std::memory_order_release);  // Release: see runtime_started
   }
   pthread_mutex_unlock(&start_mu);
@@ -171,6 +174,7 @@ int runtime_shutdown(int64_t timeout_ns) {
     rc = GMP_EBUSY;
   } else {
     sysmon_stop();
+    schedtrace_stop();
     stop_all_ms();
     free_everything();
     started.store(false, std::memory_order_release);  // Release: as in runtime_start

@@ -559,6 +559,23 @@ GMP_API int gmp_stats(gmp_stats_t *out);
  * blocks. Does nothing before the runtime starts. */
 GMP_API void gmp_dump(int fd);
 
+/* The environment variable GMP_DEBUG (comma-separated key=value, read once
+ * at runtime start-up) turns on debugging aids, as Go's GODEBUG does:
+ *
+ *   schedtrace=MS   every MS milliseconds print Go's scheduler trace line to
+ *                   stderr: "SCHED <ms>ms: gomaxprocs=N idleprocs=N
+ *                   threads=N spinningthreads=N idlethreads=N runqueue=N
+ *                   [per-P queue lengths]"
+ *   scheddetail=1   with schedtrace: Go's detailed form, one more line per
+ *                   P, per thread (M) and per goroutine (G)
+ *   sigquit=1       SIGQUIT prints "SIGQUIT: quit" and every goroutine as
+ *                   gmp_dump does to stderr, then exits with status 2 (off
+ *                   by default: a library must not take a signal its host
+ *                   may use)
+ *   stallreport=MS  report a goroutine that keeps its thread MS ms without
+ *                   reaching a preemption point
+ *   randomize=1     randomise scheduling decisions (a test mode) */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
