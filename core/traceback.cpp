@@ -120,12 +120,16 @@ namespace {
 
 // print_pc: "0xPC sym+0xOFF (file+0xOFF)", as much as dladdr knows. A return
 // address is looked up one byte back, inside the call it returns from (a
-// call may be the last instruction of a function).
-void print_pc(Out& out, uintptr_t pc, bool is_return) {
-  out.hex(pc);
+// call may be the last instruction of a function). Returns false, printing
+// nothing, for a return address outside every loaded object: the walk has
+// left the frame chain (a caller without frame pointers).
+bool print_pc(Out& out, uintptr_t pc, bool is_return) {
   Dl_info info;
   uintptr_t at = is_return && pc ? pc - 1 : pc;
-  if (dladdr(reinterpret_cast<void*>(at), &info) == 0) return;
+  bool found = dladdr(reinterpret_cast<void*>(at), &info) != 0;
+  if (!found && is_return) return false;
+  out.hex(pc);
+  if (!found) return true;
   if (info.dli_sname && info.dli_saddr) {
     out.ch(' ');
     out.str(info.dli_sname, 128);
@@ -139,6 +143,7 @@ void print_pc(Out& out, uintptr_t pc, bool is_return) {
     out.hex(pc - reinterpret_cast<uintptr_t>(info.dli_fbase));
     out.ch(')');
   }
+  return true;
 }
 
 // saved_backtrace: the backtrace of a G that is not running, from the frame
@@ -179,12 +184,15 @@ __attribute__((no_sanitize("thread"))) void print_g(Out& out, G* g, GStatus s, c
   }
   if (g->gopc) {
     out.str("\tcreated at ");
-    print_pc(out, g->gopc, true);
+    if (!print_pc(out, g->gopc, true)) out.hex(g->gopc);
     out.ch('\n');
   }
   for (int i = 0; i < npcs; i++) {
     out.ch('\t');
-    print_pc(out, pcs[i], i > 0);
+    if (!print_pc(out, pcs[i], i > 0)) {
+      out.str("...\n");  // the chain leaves known code: stop here
+      break;
+    }
     out.ch('\n');
   }
   out.ch('\n');
