@@ -43,6 +43,7 @@
 
 #include "../capi/include/gmprt.h"
 #include "env.hpp"
+#include "evtrace.hpp"
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "rand.hpp"
@@ -229,7 +230,9 @@ G* execute(M* m, G* g, bool inherit) {
   if (!inherit) new_slice(p);
   p->curg.store(g, std::memory_order_release);  // Release: g's fields for the stall report
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
+  if (evtrace_enabled()) evtrace_run_begin(m, g);
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
+  if (evtrace_enabled()) evtrace_run_end(m);
   // Not necessarily g: direct yields (gosched) may have handed the M on.
   G* back = m->curg;
   m->curg = nullptr;
@@ -281,6 +284,7 @@ G* steal_work(P* p) {
       bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
       if (G* g = runq_steal(&p->runq, &victim->runq, last, running)) {
         owner_add<uint64_t>(p->nsteal, 1);  // relaxed: a statistic
+        if (evtrace_enabled()) evtrace_steal(p, victim);
         return g;
       }
     }
@@ -526,6 +530,10 @@ G* gosched_direct(M* m, G* g) {
   head->m = m;
   m->curg = head;
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
+  if (evtrace_enabled()) {
+    evtrace_run_end(m);
+    evtrace_run_begin(m, head);
+  }
   head->unlock_on_resume = true;
   return head;
 }

@@ -25,6 +25,7 @@
 #include "../capi/include/gmprt.h"
 #include "debug.hpp"
 #include "env.hpp"
+#include "evtrace.hpp"
 #include "netpoll.hpp"
 #include "sched.hpp"
 #include "stack.hpp"
@@ -153,6 +154,7 @@ int runtime_start() {
   pthread_mutex_lock(&start_mu);
   if (!started.load(std::memory_order_relaxed)) {
     int n = env_read();
+    evtrace_start();  // before any M exists (evtrace.hpp)
     stack_install_overflow_handler();
     procresize_initial(n);
     sysmon_start();
@@ -176,6 +178,7 @@ int runtime_shutdown(int64_t timeout_ns) {
     sysmon_stop();
     schedtrace_stop();
     stop_all_ms();
+    evtrace_stop();
     free_everything();
     started.store(false, std::memory_order_release);  // Release: as in runtime_start
   }

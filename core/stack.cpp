@@ -95,6 +95,7 @@
 #include <atomic>
 
 #include "config.hpp"
+#include "evtrace.hpp"
 #include "fatal.hpp"
 #include "lock.hpp"
 #include "sched.hpp"
@@ -556,6 +557,7 @@ void stack_free(Stack* s) {
     reg_drop(s->slot - 1);
     stack_lock.unlock();
     unmap(s->map_base, s->map_size);
+    if (evtrace_enabled()) evtrace_stack("stack unmap", s->map_size);
   } else {
     GMP_ASSERT(s->size == kDefaultStackSize);
     uintptr_t lo = reinterpret_cast<uintptr_t>(s->lo);
@@ -565,6 +567,7 @@ void stack_free(Stack* s) {
       // pool (after the push another thread may already be running on it).
       stack_lock.unlock();
       madvise(s->lo, kDefaultStackSize, MADV_DONTNEED);
+      if (evtrace_enabled()) evtrace_stack("stack release", kDefaultStackSize);
       stack_lock.lock();
     }
     GMP_ASSERT(pool_n < pool_cap);

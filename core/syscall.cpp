@@ -16,6 +16,7 @@
 // handed over by the status CAS: entersyscall's store is Release, and every
 // CAS that takes the P is Acquire.
 #include "../capi/include/gmprt.h"
+#include "evtrace.hpp"
 #include "sched.hpp"
 
 namespace gmprt {
@@ -74,6 +75,9 @@ void entersyscall() {
   P* p = m->p;
   g->status.fetch_add(kRunningToSyscall, std::memory_order_relaxed);  // relaxed: g is ours
   owner_add<uint32_t>(p->syscalltick, 1);  // relaxed: the monitor only compares
+  // Traced while the P is still ours, so its slice ends before another M
+  // can take it.
+  if (evtrace_enabled()) evtrace_syscall_enter(m);
   m->oldp = p;
   m->p = nullptr;
   p->m = nullptr;
@@ -96,8 +100,10 @@ void exitsyscall() {
     m->p = p;
     p->m = m;
     g->status.fetch_sub(kRunningToSyscall, std::memory_order_relaxed);  // relaxed: g is ours
+    if (evtrace_enabled()) evtrace_syscall_exit(m, g, p);
     return;
   }
+  if (evtrace_enabled()) evtrace_syscall_exit(m, g, nullptr);
   mcall(exitsyscall0);
   // Running again, on some M with a P (execute made g running).
 }

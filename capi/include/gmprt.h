@@ -572,6 +572,14 @@ GMP_API void gmp_dump(int fd);
  *                   gmp_dump does to stderr, then exits with status 2 (off
  *                   by default: a library must not take a signal its host
  *                   may use)
+ *   trace=FILE      write the scheduler's events to FILE as Chrome trace
+ *                   event JSON (load it in ui.perfetto.dev or
+ *                   chrome://tracing): a track per thread (M) and per
+ *                   processor (P) with a slice for every goroutine run,
+ *                   instants for park (with the wait reason), ready, steal
+ *                   and stack memory returned, and system call slices. The
+ *                   file is complete after gmp_shutdown or exit(); each
+ *                   runtime start begins it anew. Off, it costs one branch.
  *   stallreport=MS  report a goroutine that keeps its thread MS ms without
  *                   reaching a preemption point
  *   randomize=1     randomise scheduling decisions (a test mode) */
