@@ -1,7 +1,7 @@
 // debug.hpp -- the opt-in debugging facilities that GMP_DEBUG turns on
 // (env.hpp): the scheduler trace (schedtrace.cpp) and the SIGQUIT dump
-// (sigquit.cpp); the event trace has its own header (evtrace.hpp). Each costs nothing when off: runtime start-up checks its
-// flag once.
+// (sigquit.cpp); the event trace has its own header (evtrace.hpp). Each
+// costs nothing when off: runtime start-up checks its flag once.
 #pragma once
 
 namespace gmprt {

@@ -18,28 +18,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gmp_chan_t *jobs;
+static gmp_chan_t* jobs;
 static gmp_mutex_t mu;
-static const char *mode = "dump";
+static const char* mode = "dump";
 
-static void worker(void *arg) {
+static void worker(void* arg) {
   int job;
   (void)arg;
   while (gmp_chan_recv(jobs, &job) == 0) printf("job %d\n", job);
 }
 
-static void sleeper(void *arg) {
+static void sleeper(void* arg) {
   (void)arg;
   gmp_sleep((int64_t)3600 * 1000000000);
 }
 
-static void locker(void *arg) {
+static void locker(void* arg) {
   (void)arg;
   gmp_mutex_lock(&mu);
   gmp_mutex_unlock(&mu);
 }
 
-static void spawn(gmp_fn fn, const char *name) {
+static void spawn(gmp_fn fn, const char* name) {
   gmp_go_opts_t opts = {sizeof opts, 0, name};
   if (gmp_go_ex(fn, NULL, &opts) != 0) abort();
 }
@@ -70,7 +70,7 @@ static void print_stats(void) {
          (long long)s.fds_registered);
 }
 
-static void main_goroutine(void *arg) {
+static void main_goroutine(void* arg) {
   (void)arg;
   if (gmp_chan_make(&jobs, sizeof(int), 0) != 0) abort();
   gmp_mutex_lock(&mu);
@@ -93,7 +93,7 @@ static void main_goroutine(void *arg) {
   exit(0); /* the goroutines stay blocked */
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc > 1) mode = argv[1];
   return gmp_main(main_goroutine, NULL);
 }
