@@ -32,7 +32,7 @@ RUN_ARGS ?=
 # Debian packages. The build and test ones are installed by every target that
 # builds; the others only by the target that needs them.
 DEPS_PKGS := build-essential cmake ninja-build pkgconf libgtest-dev libgmock-dev \
-             libgmp-dev valgrind
+             libgmp-dev valgrind gdb
 BENCH_PKGS := golang-go libboost-context-dev
 FORMAT_PKGS := clang-format
 TIDY_PKGS := clang-tidy

@@ -16,12 +16,12 @@
 // generation so a thread registered before a gmp_shutdown does not
 // unregister from the next run.
 #include <pthread.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "../capi/include/gmprt.h"
 #include "netpoll.hpp"
 #include "sched.hpp"
+#include "traceback.hpp"
 
 namespace gmprt {
 
@@ -53,22 +53,13 @@ void write_all(const char* s, size_t n) {
   }
 }
 
-// report_deadlock: the message and one line per user goroutine. Called with
-// sched.lock and sched.allg_lock held.
+// report_deadlock: the message, then every user goroutine as gmp_dump
+// prints it (traceback.cpp). Called with sched.lock and sched.allg_lock
+// held.
 void report_deadlock() {
   static const char head[] = "gmp: all goroutines are asleep - deadlock!\n\n";
   write_all(head, sizeof head - 1);
-  for (size_t i = 0; i < sched.nallg; i++) {
-    G* g = sched.allg[i];
-    // Acquire: pairs with newproc's Release store; the fields below are then
-    // those of the live goroutine.
-    GStatus s = load_status(g, std::memory_order_acquire);
-    if (s == GStatus::dead || s == GStatus::idle || g->system) continue;
-    char line[160];
-    int n = snprintf(line, sizeof line, "goroutine %llu [%s]%s%s\n", (unsigned long long)g->goid,
-                     wait_reason_string(g->waitreason), g->name[0] ? ": " : "", g->name);
-    if (n > 0) write_all(line, size_t(n) < sizeof line ? size_t(n) : sizeof line - 1);
-  }
+  dump_goroutines(2, AllgLock::held);
 }
 
 // all_asleep: no user goroutine can run by itself. Called with sched.lock

@@ -28,12 +28,20 @@ bool parse_int(const char* s, const char* end, long* out) {
 
 void set_debug_var(const char* key, size_t keylen, const char* val, const char* vend,
                    DebugVars* out) {
+  if (keylen == 5 && memcmp(key, "trace", 5) == 0) {
+    size_t n = size_t(vend - val);
+    if (n == 0 || n >= sizeof out->trace_file) return;  // empty or too long: off
+    memcpy(out->trace_file, val, n);
+    out->trace_file[n] = 0;
+    return;
+  }
   long v = 0;
   if (!parse_int(val, vend, &v)) return;
   if (keylen == 9 && memcmp(key, "randomize", 9) == 0) out->randomize = v != 0;
   if (keylen == 10 && memcmp(key, "schedtrace", 10) == 0) out->schedtrace_ms = int(v);
   if (keylen == 11 && memcmp(key, "scheddetail", 11) == 0) out->scheddetail = v != 0;
   if (keylen == 11 && memcmp(key, "stallreport", 11) == 0) out->stallreport_ms = int(v);
+  if (keylen == 7 && memcmp(key, "sigquit", 7) == 0) out->sigquit = v != 0;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // env.hpp -- the environment the runtime reads at start-up: GMP_MAXPROCS and
 // GMP_DEBUG (comma-separated key=value: randomize=1, schedtrace=MS,
-// scheddetail=1, stallreport=MS).
+// scheddetail=1, stallreport=MS, sigquit=1, trace=FILE).
 #pragma once
 
 namespace gmprt {
@@ -10,6 +10,8 @@ struct DebugVars {
   int schedtrace_ms = 0;    // print a scheduler trace line every N ms
   bool scheddetail = false; // with schedtrace: one line per P, M and G
   int stallreport_ms = 0;   // report a goroutine that keeps its P this long (sysmon)
+  bool sigquit = false;     // SIGQUIT prints every goroutine and exits with 2 (sigquit.cpp)
+  char trace_file[256] = {};  // trace=FILE: Chrome trace events to FILE (evtrace.cpp)
 };
 
 // debug_vars: read-only after runtime start-up.

@@ -40,4 +40,13 @@ inline int64_t nanotime() {
   return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// nanotime_coarse: CLOCK_MONOTONIC_COARSE in nanoseconds: a few ns to read
+// (no hardware clock access), a few ms of resolution. For statistics that
+// hot paths record (a G's waitsince), never for deadlines.
+inline int64_t nanotime_coarse() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 }  // namespace gmprt

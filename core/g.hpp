@@ -95,7 +95,7 @@ struct G {
   // unlock_on_resume: a direct yield switched to this G holding sched.lock;
   // the G releases it first thing when it resumes (gosched, proc.cpp).
   bool unlock_on_resume = false;
-  int64_t waitsince = 0;   // nanotime() when it started waiting
+  int64_t waitsince = 0;   // nanotime_coarse() when it last parked (park)
   uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
   // Asynchronous preemption (preempt.cpp). async_preempt: started with
   // GMP_GO_ASYNC_PREEMPT (read by the monitor too). nopreempt: > 0 while the

@@ -40,6 +40,7 @@ int breakfd = -1;                   // eventfd registered in it (data.ptr null)
 std::atomic<bool> break_pending{false};  // a break is written and not yet read
 std::atomic<int32_t> nwaiters{0};   // pd_wait calls queued right now
 std::atomic<int64_t> lastpoll{0};   // nanotime() when the last netpoll ended
+std::atomic<int64_t> nregistered{0};  // descriptors in the epoll set (gmp_stats)
 
 void pd_free(PollDesc* pd) {
   if (!pd) return;
@@ -134,6 +135,8 @@ int pd_open(PollDesc* pd) {
   // Relaxed: netpoll_init returned, so this thread has seen the store.
   if (epoll_ctl(epfd.load(std::memory_order_relaxed), EPOLL_CTL_ADD, pd->fd, &ev) == 0) {
     pd->registered = true;
+    // Relaxed: a statistic (gmp_stats); not on a hot path (once per open).
+    nregistered.fetch_add(1, std::memory_order_relaxed);
   } else if (errno == EPERM) {
     pd->blocking = true;  // a regular file or directory: always ready
   } else {
@@ -151,6 +154,7 @@ int pd_finish_close(PollDesc* pd) {
   if (pd->registered) {
     // Relaxed: registration happened after netpoll_init in this order.
     epoll_ctl(epfd.load(std::memory_order_relaxed), EPOLL_CTL_DEL, pd->fd, nullptr);
+    nregistered.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a statistic
   }
   int rc = close(pd->fd);
   if (rc != 0 && errno == EINTR) rc = 0;  // Linux has closed it anyway
@@ -399,6 +403,11 @@ void netpoll_shutdown() {
   }
   break_pending.store(false, std::memory_order_relaxed);
   nwaiters.store(0, std::memory_order_relaxed);
+  nregistered.store(0, std::memory_order_relaxed);
+}
+
+int64_t netpoll_registered() {
+  return nregistered.load(std::memory_order_relaxed);  // relaxed: a statistic
 }
 
 }  // namespace gmprt

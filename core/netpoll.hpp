@@ -130,6 +130,9 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline);
 // caller closes it directly).
 int pd_close(int fd, bool* polled);
 
+// netpoll_registered: descriptors registered with epoll right now (gmp_stats).
+int64_t netpoll_registered();
+
 // netpoll_shutdown: close the epoll instance and forget every PollDesc.
 void netpoll_shutdown();
 

@@ -26,6 +26,7 @@
 //
 // What blocks what: park blocks only the G; ready blocks nothing.
 #include "../capi/include/gmprt.h"
+#include "evtrace.hpp"
 #include "sched.hpp"
 #include "sudog.hpp"
 
@@ -42,6 +43,10 @@ G* park_m(G* g) {
   m->park_arg = nullptr;
   owner_add<uint64_t>(m->p->npark, 1);              // relaxed: a statistic
   bool stay = commit ? commit(g, arg) != 0 : true;  // step (1)
+  // Traced before step (2), while g is still ours (after it a waker may
+  // run g elsewhere): a park that a wakeup which came while g ran cancels
+  // at once still shows as a park.
+  if (stay && evtrace_enabled()) evtrace_park_id(g->goid, g->waitreason);
   // Step (2). Acquire: a kWoken read here sees what the readier wrote
   // before its Release CAS. Release on the store of waiting: publishes g's
   // state to the waker that will CAS it back.
@@ -74,6 +79,7 @@ void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason) {
   M* m = current_m();
   G* g = m->curg;
   g->waitreason = reason;
+  g->waitsince = nanotime_coarse();  // for dumps: how long it has waited
   m->park_commit = commit;
   m->park_arg = arg;
   mcall(park_m);
@@ -94,8 +100,10 @@ bool make_runnable(G* g) {
       // acq_rel: we become g's owner (Acquire) and publish our writes to
       // whoever runs it (Release, together with the run queue's).
       if (g->status.compare_exchange_weak(s, uint32_t(GStatus::runnable), std::memory_order_acq_rel,
-                                          std::memory_order_acquire))
+                                          std::memory_order_acquire)) {
+        if (evtrace_enabled()) evtrace_ready(g);
         return true;
+      }
       continue;
     }
     // Running, runnable or in a system call: remember the wakeup for the

@@ -43,6 +43,7 @@
 
 #include "../capi/include/gmprt.h"
 #include "env.hpp"
+#include "evtrace.hpp"
 #include "fatal.hpp"
 #include "netpoll.hpp"
 #include "rand.hpp"
@@ -204,6 +205,7 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
     owner_add<uint64_t>(p->ncreated, 1);
   } else {
     sched.ngoroutines_plain.fetch_add(1, std::memory_order_relaxed);
+    sched.ncreated_plain.fetch_add(1, std::memory_order_relaxed);
   }
   // Release: check_dead and dumps read the other fields (system, name) of a
   // G only after an Acquire load of its status sees it live.
@@ -257,7 +259,9 @@ G* execute(M* m, G* g, bool inherit) {
   if (!inherit) new_slice(p);
   p->curg.store(g, std::memory_order_release);  // Release: g's fields for the stall report
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
+  if (evtrace_enabled()) evtrace_run_begin(m, g);
   fiber_switch_from_g0(&m->g0, &g->fiber, &m->fpctl);
+  if (evtrace_enabled()) evtrace_run_end(m);
   // Not necessarily g: direct yields (gosched) may have handed the M on.
   G* back = m->curg;
   m->curg = nullptr;
@@ -309,6 +313,7 @@ G* steal_work(P* p) {
       bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
       if (G* g = runq_steal(&p->runq, &victim->runq, last, running)) {
         owner_add<uint64_t>(p->nsteal, 1);  // relaxed: a statistic
+        if (evtrace_enabled()) evtrace_steal(p, victim);
         return g;
       }
     }
@@ -558,6 +563,10 @@ G* gosched_direct(M* m, G* g) {
   head->m = m;
   m->curg = head;
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
+  if (evtrace_enabled()) {
+    evtrace_run_end(m);
+    evtrace_run_begin(m, head);
+  }
   head->unlock_on_resume = true;
   return head;
 }

@@ -23,7 +23,9 @@
 #include <new>
 
 #include "../capi/include/gmprt.h"
+#include "debug.hpp"
 #include "env.hpp"
+#include "evtrace.hpp"
 #include "netpoll.hpp"
 #include "sched.hpp"
 #include "stack.hpp"
@@ -152,9 +154,12 @@ int runtime_start() {
   pthread_mutex_lock(&start_mu);
   if (!started.load(std::memory_order_relaxed)) {
     int n = env_read();
+    evtrace_start();  // before any M exists (evtrace.hpp)
     stack_install_overflow_handler();
     procresize_initial(n);
     sysmon_start();
+    schedtrace_start();
+    sigquit_install();
     started.store(true, std::memory_order_release);  // Release: see runtime_started
   }
   pthread_mutex_unlock(&start_mu);
@@ -171,7 +176,9 @@ int runtime_shutdown(int64_t timeout_ns) {
     rc = GMP_EBUSY;
   } else {
     sysmon_stop();
+    schedtrace_stop();
     stop_all_ms();
+    evtrace_stop();
     free_everything();
     started.store(false, std::memory_order_release);  // Release: as in runtime_start
   }

@@ -82,6 +82,9 @@ struct Sched {
   // Live user goroutines = ngoroutines_plain + the sum of every P's
   // ngoroutines_delta (count_goroutines). Plain threads have no P.
   std::atomic<int64_t> ngoroutines_plain{0};
+  // Goroutines created from plain threads (no P to count them on); per-P
+  // creations are in P::ncreated. Summed by read_stats.
+  std::atomic<uint64_t> ncreated_plain{0};
   std::atomic<int32_t> nallp{0};  // Ps ever allocated (allp[0..nallp) non-null)
 
   // Stop-the-world (guarded by lock, gcwaiting read without it).

@@ -89,14 +89,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
 
 #include "config.hpp"
+#include "evtrace.hpp"
 #include "fatal.hpp"
 #include "lock.hpp"
 #include "sched.hpp"
+#include "traceback.hpp"
 
 #if defined(GMPRT_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -457,7 +460,10 @@ bool find_guard(uintptr_t addr, uintptr_t* lo, uintptr_t* hi) {
   return false;
 }
 
-[[noreturn]] void report_overflow(G* g, uintptr_t addr, uintptr_t lo, uintptr_t hi) {
+// report_overflow: the one-line message, then the goroutine's block as
+// gmp_dump prints it (traceback.cpp), its backtrace taken from the fault's
+// registers.
+[[noreturn]] void report_overflow(G* g, uintptr_t addr, uintptr_t lo, uintptr_t hi, void* uc) {
   Line l;
   l.str("gmp: ");
   if (g) {
@@ -482,6 +488,15 @@ bool find_guard(uintptr_t addr, uintptr_t* lo, uintptr_t* hi) {
   if (l.n == sizeof l.buf) l.buf[l.n - 1] = '\n';
   ssize_t w = write(2, l.buf, l.n);
   (void)w;
+  if (g) {
+    const mcontext_t& mc = static_cast<ucontext_t*>(uc)->uc_mcontext;
+    uintptr_t pcs[kMaxFrames];
+    int n = backtrace_fp(uintptr_t(mc.gregs[REG_RIP]), uintptr_t(mc.gregs[REG_RBP]), lo, hi, pcs,
+                         kMaxFrames);
+    Out out(2);
+    out.ch('\n');
+    print_g(out, g, GStatus::running, pcs, n);
+  }
   abort();
 }
 
@@ -515,9 +530,9 @@ void overflow_handler(int sig, siginfo_t* info, void* uc) {
     G* g = current_g();
     uintptr_t glo = g ? reinterpret_cast<uintptr_t>(g->stack.lo) : 0;
     if (glo && addr < glo && addr >= glo - kGuardSize)
-      report_overflow(g, addr, glo, glo + g->stack.size);
+      report_overflow(g, addr, glo, glo + g->stack.size, uc);
     uintptr_t lo, hi;
-    if (find_guard(addr, &lo, &hi)) report_overflow(lo == glo ? g : nullptr, addr, lo, hi);
+    if (find_guard(addr, &lo, &hi)) report_overflow(lo == glo ? g : nullptr, addr, lo, hi, uc);
   }
   chain(sig, info, uc);
   errno = saved_errno;
@@ -542,6 +557,7 @@ void stack_free(Stack* s) {
     reg_drop(s->slot - 1);
     stack_lock.unlock();
     unmap(s->map_base, s->map_size);
+    if (evtrace_enabled()) evtrace_stack("stack unmap", s->map_size);
   } else {
     GMP_ASSERT(s->size == kDefaultStackSize);
     uintptr_t lo = reinterpret_cast<uintptr_t>(s->lo);
@@ -551,6 +567,7 @@ void stack_free(Stack* s) {
       // pool (after the push another thread may already be running on it).
       stack_lock.unlock();
       madvise(s->lo, kDefaultStackSize, MADV_DONTNEED);
+      if (evtrace_enabled()) evtrace_stack("stack release", kDefaultStackSize);
       stack_lock.lock();
     }
     GMP_ASSERT(pool_n < pool_cap);

@@ -16,6 +16,7 @@
 // handed over by the status CAS: entersyscall's store is Release, and every
 // CAS that takes the P is Acquire.
 #include "../capi/include/gmprt.h"
+#include "evtrace.hpp"
 #include "sched.hpp"
 #include "sysmon.hpp"
 
@@ -77,6 +78,9 @@ void entersyscall() {
   owner_add<uint32_t>(p->syscalltick, 1);  // relaxed: the monitor only compares
   // Goroutines wait for this P: the monitor should look soon (below).
   bool others_wait = !runq_empty_owner(&p->runq);
+  // Traced while the P is still ours, so its slice ends before another M
+  // can take it.
+  if (evtrace_enabled()) evtrace_syscall_enter(m);
   m->oldp = p;
   m->p = nullptr;
   p->m = nullptr;
@@ -100,8 +104,10 @@ void exitsyscall() {
     m->p = p;
     p->m = m;
     g->status.fetch_sub(kRunningToSyscall, std::memory_order_relaxed);  // relaxed: g is ours
+    if (evtrace_enabled()) evtrace_syscall_exit(m, g, p);
     return;
   }
+  if (evtrace_enabled()) evtrace_syscall_exit(m, g, nullptr);
   mcall(exitsyscall0);
   // Running again, on some M with a P (execute made g running).
 }

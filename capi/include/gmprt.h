@@ -538,6 +538,87 @@ GMP_API int gmp_close(int fd);
 GMP_API void gmp_syscall_enter(void);
 GMP_API void gmp_syscall_exit(void);
 
+/* ----------------------------------------------------------- Observability */
+
+/* gmp_stats_t: a snapshot of the scheduler, filled by gmp_stats. Set
+ * struct_size to sizeof the struct you compiled against; members are only
+ * ever appended. Counts are exact when nothing runs, and otherwise a
+ * snapshot: the counters are kept per processor and summed on read, so two
+ * of them may be a few events apart. Cumulative counters (_total) count
+ * from runtime start-up; they restart at zero after gmp_shutdown. */
+typedef struct gmp_stats {
+  size_t struct_size;        /* sizeof(gmp_stats_t) as the caller knows it */
+  int64_t goroutines;        /* live user goroutines (gmp_num_goroutine) */
+  int64_t threads;           /* the runtime's worker threads (Ms) alive */
+  int64_t idle_threads;      /* of those, asleep waiting for work */
+  int64_t spinning_threads;  /* of those, looking for work */
+  int64_t procs;             /* GOMAXPROCS: processors (Ps) */
+  int64_t idle_procs;        /* processors without a thread */
+  int64_t global_runq;       /* goroutines on the global run queue */
+  uint64_t goroutines_created_total; /* gmp_go / gmp_go_ex calls that succeeded */
+  uint64_t context_switches_total;   /* a goroutine was switched to */
+  uint64_t steals_total;     /* successful steals from another P's queue */
+  uint64_t parks_total;      /* a goroutine parked (channel, lock, sleep, IO...) */
+  int64_t timers_pending;    /* timers armed and not yet fired or stopped */
+  int64_t fds_registered;    /* descriptors registered with the poller */
+} gmp_stats_t;
+
+/* gmp_stats: fill *out with a snapshot. 0; GMP_EINVAL for a NULL out or an
+ * out->struct_size smaller than the first version of the struct (112 bytes
+ * on LP64), in which case nothing is written. Only min(out->struct_size,
+ * sizeof(gmp_stats_t)) bytes are written; struct_size itself is left as the
+ * caller set it. Does not start the runtime: before start-up (and after
+ * gmp_shutdown) every count is 0. Takes the scheduler lock briefly; cheap
+ * enough to call once a second, not in a hot loop. */
+GMP_API int gmp_stats(gmp_stats_t *out);
+
+/* gmp_dump: write every live goroutine to descriptor fd, Go's traceback
+ * style, one block per goroutine, blocks separated by an empty line:
+ *
+ *   goroutine 7 [chan receive]: worker
+ *       waiting 1520 ms
+ *       created at 0x55d0c1a2b3c4 main_body+0x3a (/usr/bin/demo+0x13c4)
+ *       0x7f31c2a01f2e gmp_chan_recv+0x5e (/usr/lib/libgmprt.so.0+0x12f2e)
+ *       ...
+ *
+ * (the indented lines start with a tab). The first line holds the decimal
+ * id, the state (running, runnable, syscall) or for a waiting goroutine its
+ * wait reason, and the name given to gmp_go_ex. Then how long it has waited (coarse: a few ms), its creation
+ * site (the caller of gmp_go, resolved with dladdr where the symbol is
+ * visible; otherwise file+offset, for addr2line), and, for a goroutine that
+ * is not running, a backtrace of its stack (frame-pointer walk from its
+ * saved context: frames of code built without frame pointers may be
+ * missing). The calling goroutine's own backtrace starts at gmp_dump.
+ * Uses only write(2) and no allocation, so a fatal-error path may call it;
+ * the runtime's deadlock report and stack-overflow message print the same
+ * blocks. Does nothing before the runtime starts. */
+GMP_API void gmp_dump(int fd);
+
+/* The environment variable GMP_DEBUG (comma-separated key=value, read once
+ * at runtime start-up) turns on debugging aids, as Go's GODEBUG does:
+ *
+ *   schedtrace=MS   every MS milliseconds print Go's scheduler trace line to
+ *                   stderr: "SCHED <ms>ms: gomaxprocs=N idleprocs=N
+ *                   threads=N spinningthreads=N idlethreads=N runqueue=N
+ *                   [per-P queue lengths]"
+ *   scheddetail=1   with schedtrace: Go's detailed form, one more line per
+ *                   P, per thread (M) and per goroutine (G)
+ *   sigquit=1       SIGQUIT prints "SIGQUIT: quit" and every goroutine as
+ *                   gmp_dump does to stderr, then exits with status 2 (off
+ *                   by default: a library must not take a signal its host
+ *                   may use)
+ *   trace=FILE      write the scheduler's events to FILE as Chrome trace
+ *                   event JSON (load it in ui.perfetto.dev or
+ *                   chrome://tracing): a track per thread (M) and per
+ *                   processor (P) with a slice for every goroutine run,
+ *                   instants for park (with the wait reason), ready, steal
+ *                   and stack memory returned, and system call slices. The
+ *                   file is complete after gmp_shutdown or exit(); each
+ *                   runtime start begins it anew. Off, it costs one branch.
+ *   stallreport=MS  report a goroutine that keeps its thread MS ms without
+ *                   reaching a preemption point
+ *   randomize=1     randomise scheduling decisions (a test mode) */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -43,6 +43,24 @@ int main(void) {
   PIN(offsetof(gmp_go_opts_t, flags), 24);
   PIN(GMP_GO_ASYNC_PREEMPT, 1);
 
+  /* gmp_stats_t (GMPRT_0.1). */
+  PIN(sizeof(gmp_stats_t), 112);
+  PIN(_Alignof(gmp_stats_t), 8);
+  PIN(offsetof(gmp_stats_t, struct_size), 0);
+  PIN(offsetof(gmp_stats_t, goroutines), 8);
+  PIN(offsetof(gmp_stats_t, threads), 16);
+  PIN(offsetof(gmp_stats_t, idle_threads), 24);
+  PIN(offsetof(gmp_stats_t, spinning_threads), 32);
+  PIN(offsetof(gmp_stats_t, procs), 40);
+  PIN(offsetof(gmp_stats_t, idle_procs), 48);
+  PIN(offsetof(gmp_stats_t, global_runq), 56);
+  PIN(offsetof(gmp_stats_t, goroutines_created_total), 64);
+  PIN(offsetof(gmp_stats_t, context_switches_total), 72);
+  PIN(offsetof(gmp_stats_t, steals_total), 80);
+  PIN(offsetof(gmp_stats_t, parks_total), 88);
+  PIN(offsetof(gmp_stats_t, timers_pending), 96);
+  PIN(offsetof(gmp_stats_t, fds_registered), 104);
+
   /* gmp_select_case_t and the select directions (GMPRT_0.1). */
   PIN(sizeof(gmp_select_case_t), 32);
   PIN(offsetof(gmp_select_case_t, chan), 0);

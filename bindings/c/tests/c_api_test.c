@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -219,6 +220,30 @@ int main(void) {
   /* A main goroutine that parks and is readied, and the rest above. */
   CHECK_EQ(gmp_main(goroutine_main, NULL), GMP_OK);
   CHECK_EQ(atomic_load(&main_resumed), 1);
+
+  /* Observability: gmp_stats as a C caller sees it, gmp_dump to a pipe. */
+  {
+    gmp_stats_t st;
+    memset(&st, 0, sizeof st);
+    CHECK_EQ(gmp_stats(NULL), GMP_EINVAL);
+    st.struct_size = sizeof st - 1;
+    CHECK_EQ(gmp_stats(&st), GMP_EINVAL);
+    CHECK_EQ(st.procs, 0); /* nothing written */
+    st.struct_size = sizeof st;
+    CHECK_EQ(gmp_stats(&st), GMP_OK);
+    CHECK(st.procs >= 1);
+    CHECK(st.goroutines_created_total >= 5u);
+    int fds[2];
+    CHECK_EQ(pipe(fds), 0);
+    /* The main goroutine has returned; a counting goroutine may not have
+     * exited yet. Whatever is written is goroutine blocks. */
+    gmp_dump(fds[1]);
+    close(fds[1]);
+    char buf[16] = {0};
+    ssize_t n = read(fds[0], buf, 10);
+    CHECK(n == 0 || (n == 10 && strncmp(buf, "goroutine ", 10) == 0));
+    close(fds[0]);
+  }
 
   /* Shutdown, then a restart on the next call, then shutdown again. */
   CHECK_EQ(gmp_shutdown(-1), 0);
