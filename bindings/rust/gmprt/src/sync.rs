@@ -147,6 +147,9 @@ pub struct WaitGroup {
 unsafe impl Send for WaitGroup {}
 // SAFETY: see Send.
 unsafe impl Sync for WaitGroup {}
+// Its only state is the C counter, which a panic cannot leave half-changed.
+impl std::panic::UnwindSafe for WaitGroup {}
+impl std::panic::RefUnwindSafe for WaitGroup {}
 
 impl WaitGroup {
     /// new: a wait group with count zero.
@@ -207,6 +210,9 @@ pub struct Once {
 unsafe impl Send for Once {}
 // SAFETY: see Send.
 unsafe impl Sync for Once {}
+// A panic in the closure leaves the Once done and consistent (as std's).
+impl std::panic::UnwindSafe for Once {}
+impl std::panic::RefUnwindSafe for Once {}
 
 struct OnceCall<F> {
     f: Option<F>,
