@@ -79,8 +79,9 @@ impl<T> From<SendError<T>> for Error {
 pub struct Chan<T> {
     raw: NonNull<sys::gmp_chan_t>,
     /// Rust handles on this channel (clones of this one): the one whose drop
-    /// takes it to zero drains the buffer.
-    handles: Arc<AtomicUsize>,
+    /// takes it to zero drains the buffer. None when `T` needs no drop:
+    /// nothing to drain, so clone and drop cost one C reference only.
+    handles: Option<Arc<AtomicUsize>>,
     _values: PhantomData<T>,
 }
 
@@ -115,7 +116,7 @@ impl<T> Chan<T> {
     unsafe fn adopt(raw: *mut sys::gmp_chan_t) -> Chan<T> {
         Chan {
             raw: NonNull::new_unchecked(raw),
-            handles: Arc::new(AtomicUsize::new(1)),
+            handles: if mem::needs_drop::<T>() { Some(Arc::new(AtomicUsize::new(1))) } else { None },
             _values: PhantomData,
         }
     }
@@ -259,9 +260,11 @@ impl<T> Chan<T> {
 
 impl<T> Clone for Chan<T> {
     fn clone(&self) -> Chan<T> {
-        // Relaxed: a new handle is made from a live one, which keeps the
-        // count above zero; the decrement in drop orders the rest.
-        self.handles.fetch_add(1, Ordering::Relaxed);
+        if let Some(h) = &self.handles {
+            // Relaxed: a new handle is made from a live one, which keeps the
+            // count above zero; the decrement in drop orders the rest.
+            h.fetch_add(1, Ordering::Relaxed);
+        }
         // SAFETY: raw is a live channel.
         unsafe { sys::gmp_chan_retain(self.raw.as_ptr()) };
         Chan { raw: self.raw, handles: self.handles.clone(), _values: PhantomData }
@@ -272,7 +275,8 @@ impl<T> Drop for Chan<T> {
     fn drop(&mut self) {
         // AcqRel: the last handle sees every other handle's operations
         // (Release from each drop, Acquire by the last) before draining.
-        if self.handles.fetch_sub(1, Ordering::AcqRel) == 1 && mem::needs_drop::<T>() {
+        let last = self.handles.as_ref().map_or(false, |h| h.fetch_sub(1, Ordering::AcqRel) == 1);
+        if last {
             // The last Rust handle: values still buffered have no other way
             // to be dropped. Nothing else receives concurrently (no handle
             // is left to do it).

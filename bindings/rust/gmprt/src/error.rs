@@ -43,6 +43,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// from_code: the error of a negative `GMP_E*` code; `None` for 0 and
     /// positive values (they are not errors).
+    #[inline]
     pub fn from_code(code: i32) -> Option<Error> {
         let e = match code {
             c if c >= 0 => return None,
@@ -79,6 +80,7 @@ impl Error {
 
 /// check: a C return value as a Result: negative codes are errors, anything
 /// else is returned as it is.
+#[inline]
 pub(crate) fn check(rc: i32) -> Result<i32> {
     match Error::from_code(rc) {
         Some(e) => Err(e),
