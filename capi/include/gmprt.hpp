@@ -181,7 +181,8 @@ class once {
   template <class F>
   void call(F&& f) noexcept {
     using Fn = std::remove_reference_t<F>;
-    gmp_once_do(&o_, [](void* arg) noexcept { (*static_cast<Fn*>(arg))(); }, &f);
+    gmp_once_do(
+        &o_, [](void* arg) noexcept { (*static_cast<Fn*>(arg))(); }, &f);
   }
 
  private:

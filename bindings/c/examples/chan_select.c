@@ -28,7 +28,8 @@ static void producer(void* arg) {
 
 static void main_goroutine(void* arg) {
   (void)arg;
-  if (gmp_chan_make(&numbers, sizeof(int64_t), 2) != GMP_OK || gmp_chan_make(&quit, 0, 0) != GMP_OK) {
+  if (gmp_chan_make(&numbers, sizeof(int64_t), 2) != GMP_OK ||
+      gmp_chan_make(&quit, 0, 0) != GMP_OK) {
     fprintf(stderr, "chan_select: gmp_chan_make failed\n");
     return;
   }

@@ -17,15 +17,15 @@
 #include <stdio.h>
 
 /* --- a thread-affine library ------------------------------------------ */
-static _Thread_local int gfx_ready;   /* per thread, like a GL context */
+static _Thread_local int gfx_ready; /* per thread, like a GL context */
 static void gfx_init(void) { gfx_ready = 1; }
 static int gfx_draw(int frame) { return gfx_ready ? frame : -1; } /* -1: wrong thread */
 static void gfx_shutdown(void) { gfx_ready = 0; }
 
 /* --- a goroutine that owns the library's context ------------------------ */
-static gmp_chan_t* frames;   /* int: frame numbers to draw */
-static gmp_chan_t* done;     /* int: frames drawn, or -1 on a wrong thread */
-static int status = 1;       /* the exit status: 0 when all frames were drawn */
+static gmp_chan_t* frames; /* int: frame numbers to draw */
+static gmp_chan_t* done;   /* int: frames drawn, or -1 on a wrong thread */
+static int status = 1;     /* the exit status: 0 when all frames were drawn */
 
 static void renderer(void* arg) {
   (void)arg;
@@ -56,7 +56,8 @@ static void main_goroutine(void* arg) {
   gmp_chan_close(frames);
   int result;
   gmp_chan_recv(done, &result);
-  printf("renderer drew %d frames, all on its own thread: %s\n", result, result == 100 ? "yes" : "no");
+  printf("renderer drew %d frames, all on its own thread: %s\n", result,
+         result == 100 ? "yes" : "no");
   status = result == 100 ? 0 : 1;
   gmp_chan_release(frames);
   gmp_chan_release(done);

@@ -85,9 +85,17 @@ fn main() {
 /// link_from_dir: the cargo lines for linking gmprt from `dir`, a directory
 /// given by GMPRT_LIB_DIR or the in-tree build.
 fn link_from_dir(dir: &Path, out: &Path, statik: bool) {
-    let dir = dir.canonicalize().unwrap_or_else(|e| panic!("gmprt-sys: {}: {}", dir.display(), e));
-    println!("cargo:rerun-if-changed={}", dir.join("libgmprt.a").display());
-    println!("cargo:rerun-if-changed={}", dir.join("libgmprt.so").display());
+    let dir = dir
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("gmprt-sys: {}: {}", dir.display(), e));
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("libgmprt.a").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("libgmprt.so").display()
+    );
     println!("cargo:lib_dir={}", dir.display());
     if statik {
         println!("cargo:rustc-link-search=native={}", dir.display());

@@ -20,7 +20,12 @@
 #![allow(clippy::all)]
 
 mod generated {
-    #![allow(missing_docs, non_camel_case_types, non_snake_case, non_upper_case_globals)]
+    #![allow(
+        missing_docs,
+        non_camel_case_types,
+        non_snake_case,
+        non_upper_case_globals
+    )]
     #![allow(deref_nullptr, clippy::all)]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
@@ -53,8 +58,15 @@ mod tests {
     #[test]
     fn error_codes() {
         let codes = [
-            GMP_EINVAL, GMP_ENOMEM, GMP_ECLOSED, GMP_EAGAIN, GMP_ETIMEDOUT, GMP_EDEADLOCK,
-            GMP_EPERM, GMP_EBUSY, GMP_ELIMIT,
+            GMP_EINVAL,
+            GMP_ENOMEM,
+            GMP_ECLOSED,
+            GMP_EAGAIN,
+            GMP_ETIMEDOUT,
+            GMP_EDEADLOCK,
+            GMP_EPERM,
+            GMP_EBUSY,
+            GMP_ELIMIT,
         ];
         for (i, c) in codes.iter().enumerate() {
             assert_eq!(*c, -(i as i32) - 1);
@@ -68,7 +80,11 @@ mod tests {
     fn version_matches_header() {
         // SAFETY: gmp_runtime_version returns a static NUL-terminated string.
         let v = unsafe { std::ffi::CStr::from_ptr(gmp_runtime_version()) };
-        let want = [GMPRT_VERSION_MAJOR, GMPRT_VERSION_MINOR, GMPRT_VERSION_PATCH];
+        let want = [
+            GMPRT_VERSION_MAJOR,
+            GMPRT_VERSION_MINOR,
+            GMPRT_VERSION_PATCH,
+        ];
         let got = v.to_str().unwrap().split(' ').next().unwrap();
         let mut parts = got.split('.').map(|p| p.parse::<u32>().unwrap());
         for w in want {

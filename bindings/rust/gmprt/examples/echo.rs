@@ -58,7 +58,11 @@ fn self_test(l: TcpListener) {
 fn main() {
     let arg = std::env::args().nth(1);
     let test = arg.as_deref() == Some("--self-test");
-    let port: u16 = if test { 0 } else { arg.and_then(|a| a.parse().ok()).unwrap_or(7878) };
+    let port: u16 = if test {
+        0
+    } else {
+        arg.and_then(|a| a.parse().ok()).unwrap_or(7878)
+    };
     gmprt::main(move || {
         let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
         if test {

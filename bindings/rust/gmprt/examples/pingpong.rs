@@ -6,7 +6,10 @@
 use gmprt::Chan;
 
 fn main() {
-    let rounds: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let rounds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let t = gmprt::main(move || {
         let (ping, pong) = (Chan::<u64>::make(0).unwrap(), Chan::<u64>::make(0).unwrap());
         let (ping2, pong2) = (ping.clone(), pong.clone());
@@ -27,5 +30,9 @@ fn main() {
         gmprt::now() - t0
     })
     .unwrap();
-    println!("pingpong: {} round trips, {:.0} ns each", rounds, t as f64 / rounds as f64);
+    println!(
+        "pingpong: {} round trips, {:.0} ns each",
+        rounds,
+        t as f64 / rounds as f64
+    );
 }

@@ -17,7 +17,10 @@ fn filter(input: Chan<u64>, output: Chan<u64>, prime: u64) {
 }
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
     let primes = gmprt::main(move || {
         let mut ch = Chan::<u64>::make(0).unwrap();
         let gen = ch.clone();
@@ -49,6 +52,12 @@ fn main() {
     for w in primes.windows(2) {
         assert!(w[0] < w[1]);
     }
-    assert!(primes.iter().all(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0)));
-    println!("sieve: the first {} primes end with {:?}", count, &primes[primes.len().saturating_sub(5)..]);
+    assert!(primes
+        .iter()
+        .all(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0)));
+    println!(
+        "sieve: the first {} primes end with {:?}",
+        count,
+        &primes[primes.len().saturating_sub(5)..]
+    );
 }

@@ -25,7 +25,11 @@ fn skynet(parent: Chan<i64>, num: i64, size: i64) {
     let step = size / children;
     let c = Chan::<i64>::make(0).unwrap();
     for i in 0..children {
-        let kid_size = if i == children - 1 { size - step * (children - 1) } else { step };
+        let kid_size = if i == children - 1 {
+            size - step * (children - 1)
+        } else {
+            step
+        };
         let c = c.clone();
         gmprt::go(move || skynet(c, num + i * step, kid_size));
     }
@@ -37,7 +41,10 @@ fn skynet(parent: Chan<i64>, num: i64, size: i64) {
 }
 
 fn main() {
-    let leaves: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let leaves: i64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let (sum, ns) = gmprt::main(move || {
         let root = Chan::<i64>::make(0).unwrap();
         let t0 = gmprt::now();
@@ -51,5 +58,8 @@ fn main() {
         eprintln!("skynet: wrong sum {} for {} leaves", sum, leaves);
         std::process::exit(1);
     }
-    println!("workload=skynet impl=rust metric=ms value={:.3} unit=ms", ns as f64 / 1e6);
+    println!(
+        "workload=skynet impl=rust metric=ms value={:.3} unit=ms",
+        ns as f64 / 1e6
+    );
 }

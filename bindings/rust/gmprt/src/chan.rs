@@ -40,7 +40,9 @@ impl<T> SendError<T> {
 
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").field("error", &self.error).finish_non_exhaustive()
+        f.debug_struct("SendError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,7 +118,11 @@ impl<T> Chan<T> {
     unsafe fn adopt(raw: *mut sys::gmp_chan_t) -> Chan<T> {
         Chan {
             raw: NonNull::new_unchecked(raw),
-            handles: if mem::needs_drop::<T>() { Some(Arc::new(AtomicUsize::new(1))) } else { None },
+            handles: if mem::needs_drop::<T>() {
+                Some(Arc::new(AtomicUsize::new(1)))
+            } else {
+                None
+            },
             _values: PhantomData,
         }
     }
@@ -167,7 +173,11 @@ impl<T> Chan<T> {
 
     /// send_timeout: send, waiting at most `timeout`: [`Error::TimedOut`]
     /// when it passes (a zero timeout is `try_send`).
-    pub fn send_timeout(&self, value: T, timeout: Duration) -> std::result::Result<(), SendError<T>> {
+    pub fn send_timeout(
+        &self,
+        value: T,
+        timeout: Duration,
+    ) -> std::result::Result<(), SendError<T>> {
         let ns = duration_ns(timeout);
         self.send_with(value, |c, p| {
             // SAFETY: as in send.
@@ -186,7 +196,10 @@ impl<T> Chan<T> {
             // The bytes now belong to the channel (and then to a receiver):
             // the value is not dropped here.
             Ok(_) => Ok(()),
-            Err(error) => Err(SendError { value: ManuallyDrop::into_inner(value), error }),
+            Err(error) => Err(SendError {
+                value: ManuallyDrop::into_inner(value),
+                error,
+            }),
         }
     }
 
@@ -267,7 +280,11 @@ impl<T> Clone for Chan<T> {
         }
         // SAFETY: raw is a live channel.
         unsafe { sys::gmp_chan_retain(self.raw.as_ptr()) };
-        Chan { raw: self.raw, handles: self.handles.clone(), _values: PhantomData }
+        Chan {
+            raw: self.raw,
+            handles: self.handles.clone(),
+            _values: PhantomData,
+        }
     }
 }
 
@@ -275,7 +292,10 @@ impl<T> Drop for Chan<T> {
     fn drop(&mut self) {
         // AcqRel: the last handle sees every other handle's operations
         // (Release from each drop, Acquire by the last) before draining.
-        let last = self.handles.as_ref().map_or(false, |h| h.fetch_sub(1, Ordering::AcqRel) == 1);
+        let last = self
+            .handles
+            .as_ref()
+            .map_or(false, |h| h.fetch_sub(1, Ordering::AcqRel) == 1);
         if last {
             // The last Rust handle: values still buffered have no other way
             // to be dropped. Nothing else receives concurrently (no handle

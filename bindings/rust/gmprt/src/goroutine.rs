@@ -18,8 +18,8 @@ use std::cell::Cell;
 use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
 use std::mem;
-use std::ptr;
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
 use std::time::Duration;
 
 use gmprt_sys as sys;
@@ -31,7 +31,10 @@ use crate::error::{check, Error, Result};
 fn die(what: &str) -> ! {
     // SAFETY: gmp_goid has no preconditions.
     let id = unsafe { sys::gmp_goid() };
-    eprintln!("gmprt: panic in {} (goroutine {}); aborting the process", what, id);
+    eprintln!(
+        "gmprt: panic in {} (goroutine {}); aborting the process",
+        what, id
+    );
     std::process::abort()
 }
 
@@ -76,7 +79,9 @@ fn block_layout() -> Layout {
 
 /// fits: whether a closure of type F goes in a cached block.
 const fn fits<F>() -> bool {
-    mem::size_of::<F>() <= BLOCK_SIZE && mem::align_of::<F>() <= BLOCK_ALIGN && mem::size_of::<F>() > 0
+    mem::size_of::<F>() <= BLOCK_SIZE
+        && mem::align_of::<F>() <= BLOCK_ALIGN
+        && mem::size_of::<F>() > 0
 }
 
 /// boxed: move f to the heap; its address, for `unboxed::<F>`.
@@ -309,14 +314,20 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let mut slot = MainSlot { f: Some(f), out: None };
+    let mut slot = MainSlot {
+        f: Some(f),
+        out: None,
+    };
     // SAFETY: the trampoline matches F and R; gmp_main returns only after
     // the main goroutine has returned (slot.out is set) or has deadlocked
     // (it has taken its closure and never touches the slot again: a
     // deadlocked main goroutine is forgotten by gmp_main, and whatever
     // wakes it later finds its closure on its own stack, not in the slot).
     let rc = unsafe {
-        sys::gmp_main(Some(main_trampoline::<F, R>), &mut slot as *mut MainSlot<F, R> as *mut c_void)
+        sys::gmp_main(
+            Some(main_trampoline::<F, R>),
+            &mut slot as *mut MainSlot<F, R> as *mut c_void,
+        )
     };
     check(rc)?;
     match slot.out.take() {
@@ -400,7 +411,9 @@ pub struct OsThreadLock {
 pub fn lock_os_thread() -> OsThreadLock {
     // SAFETY: no preconditions; returns 0 always.
     unsafe { sys::gmp_lock_os_thread() };
-    OsThreadLock { _not_send: PhantomData }
+    OsThreadLock {
+        _not_send: PhantomData,
+    }
 }
 
 impl Drop for OsThreadLock {

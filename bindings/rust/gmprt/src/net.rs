@@ -63,14 +63,17 @@ impl TcpListener {
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         // Binding and listening never block; std does them.
         let l = net::TcpListener::bind(addr)?;
-        Ok(TcpListener { fd: l.into_raw_fd() })
+        Ok(TcpListener {
+            fd: l.into_raw_fd(),
+        })
     }
 
     /// accept: wait for a connection; the new stream and its peer.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         // SAFETY: fd is our open listener; NULL address arguments are
         // allowed, as for accept(2).
-        let fd = cvt(unsafe { sys::gmp_accept(self.fd, std::ptr::null_mut(), std::ptr::null_mut()) })?;
+        let fd =
+            cvt(unsafe { sys::gmp_accept(self.fd, std::ptr::null_mut(), std::ptr::null_mut()) })?;
         let s = TcpStream { fd };
         let peer = s.peer_addr()?;
         Ok((s, peer))
@@ -130,7 +133,11 @@ impl TcpStream {
     }
 
     fn connect_one(addr: &SocketAddr) -> io::Result<TcpStream> {
-        let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+        let family = if addr.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
         // SAFETY: plain socket(2).
         let fd = cvt(unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
         let s = TcpStream { fd };
@@ -158,7 +165,13 @@ impl TcpStream {
             }
         };
         // SAFETY: storage holds a sockaddr of len bytes.
-        cvt(unsafe { sys::gmp_connect(fd, &storage as *const _ as *const libc::sockaddr, len as libc::socklen_t) })?;
+        cvt(unsafe {
+            sys::gmp_connect(
+                fd,
+                &storage as *const _ as *const libc::sockaddr,
+                len as libc::socklen_t,
+            )
+        })?;
         Ok(s)
     }
 

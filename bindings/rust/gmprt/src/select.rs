@@ -59,7 +59,9 @@ struct SendSlot<T> {
 
 impl<T> Slot for SendSlot<T> {
     fn elem(&mut self) -> *mut c_void {
-        self.value.as_mut().map_or(std::ptr::null_mut(), |v| v as *mut T as *mut c_void)
+        self.value
+            .as_mut()
+            .map_or(std::ptr::null_mut(), |v| v as *mut T as *mut c_void)
     }
     fn proceeded(&mut self, result: i32) {
         if result == 0 {
@@ -128,20 +130,46 @@ impl<'a> Select<'a> {
     /// new: a select with no cases (waiting on it blocks forever, like
     /// Go's `select {}`).
     pub fn new() -> Select<'a> {
-        Select { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), cases: Vec::new(), slots: Vec::new() }
+        Select {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            cases: Vec::new(),
+            slots: Vec::new(),
+        }
     }
 
     /// recv: add a receive case on `chan`.
     pub fn recv<T: 'a>(&mut self, chan: &'a Chan<T>) -> RecvCase<T> {
-        let index = self.push(chan.as_raw(), sys::GMP_RECV, Box::new(RecvSlot::<T> { buf: MaybeUninit::uninit(), full: false }));
-        RecvCase { select: self.id, index, _t: PhantomData }
+        let index = self.push(
+            chan.as_raw(),
+            sys::GMP_RECV,
+            Box::new(RecvSlot::<T> {
+                buf: MaybeUninit::uninit(),
+                full: false,
+            }),
+        );
+        RecvCase {
+            select: self.id,
+            index,
+            _t: PhantomData,
+        }
     }
 
     /// send: add a case sending `value` on `chan`. If another case is
     /// chosen, the value is dropped with the select.
     pub fn send<T: 'a>(&mut self, chan: &'a Chan<T>, value: T) -> SendCase<T> {
-        let index = self.push(chan.as_raw(), sys::GMP_SEND, Box::new(SendSlot { value: Some(value), sent: false }));
-        SendCase { select: self.id, index, _t: PhantomData }
+        let index = self.push(
+            chan.as_raw(),
+            sys::GMP_SEND,
+            Box::new(SendSlot {
+                value: Some(value),
+                sent: false,
+            }),
+        );
+        SendCase {
+            select: self.id,
+            index,
+            _t: PhantomData,
+        }
     }
 
     fn push(&mut self, chan: *mut sys::gmp_chan_t, dir: u32, slot: Box<dyn Slot + 'a>) -> usize {
@@ -190,7 +218,10 @@ impl<'a> Select<'a> {
                 let i = i as usize;
                 let result = self.cases[i].result;
                 self.slots[i].proceeded(result);
-                Ok(Selected { select: self, chosen: i })
+                Ok(Selected {
+                    select: self,
+                    chosen: i,
+                })
             }
             Err(e) => Err((e, self)),
         }
@@ -211,7 +242,10 @@ impl<'a> Selected<'a> {
     }
 
     fn is(&self, select: u64, index: usize) -> bool {
-        assert_eq!(select, self.select.id, "a case token used with another select");
+        assert_eq!(
+            select, self.select.id,
+            "a case token used with another select"
+        );
         index == self.chosen
     }
 
@@ -249,7 +283,10 @@ impl<'a> Selected<'a> {
             return Some(Ok(()));
         }
         let value = slot.value.take().expect("a send token is used once");
-        Some(Err(SendError { value, error: Error::Closed }))
+        Some(Err(SendError {
+            value,
+            error: Error::Closed,
+        }))
     }
 }
 

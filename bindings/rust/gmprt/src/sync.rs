@@ -52,7 +52,10 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 impl<T> Mutex<T> {
     /// new: an unlocked mutex holding `value`.
     pub fn new(value: T) -> Mutex<T> {
-        Mutex { raw: Box::new(UnsafeCell::new(sys::gmp_mutex_t::default())), data: UnsafeCell::new(value) }
+        Mutex {
+            raw: Box::new(UnsafeCell::new(sys::gmp_mutex_t::default())),
+            data: UnsafeCell::new(value),
+        }
     }
 
     /// into_inner: the value, consuming the mutex.
@@ -154,7 +157,9 @@ impl std::panic::RefUnwindSafe for WaitGroup {}
 impl WaitGroup {
     /// new: a wait group with count zero.
     pub fn new() -> WaitGroup {
-        WaitGroup { raw: Box::new(UnsafeCell::new(sys::gmp_waitgroup_t::default())) }
+        WaitGroup {
+            raw: Box::new(UnsafeCell::new(sys::gmp_waitgroup_t::default())),
+        }
     }
 
     /// add: add `delta` (which may be negative) to the count; when it
@@ -232,14 +237,19 @@ extern "C" fn once_trampoline<F: FnOnce()>(arg: *mut c_void) {
 impl Once {
     /// new: a Once that has not run.
     pub fn new() -> Once {
-        Once { raw: Box::new(UnsafeCell::new(sys::gmp_once_t::default())) }
+        Once {
+            raw: Box::new(UnsafeCell::new(sys::gmp_once_t::default())),
+        }
     }
 
     /// call_once: run `f` if no call has yet; wait for the one that does.
     /// A panic in `f` is resumed in its caller (the Once counts as done,
     /// as in Go).
     pub fn call_once<F: FnOnce()>(&self, f: F) {
-        let mut call = OnceCall { f: Some(f), panic: None };
+        let mut call = OnceCall {
+            f: Some(f),
+            panic: None,
+        };
         // SAFETY: the trampoline matches F; `call` lives across the call,
         // which runs the trampoline (if at all) before it returns.
         unsafe {

@@ -77,7 +77,10 @@ extern "C" fn timer_trampoline<F: Fn() + Send + Sync + 'static>(arg: *mut c_void
     // before arming), so the state is alive until release below.
     let f = unsafe { &(*state).f };
     if panic::catch_unwind(AssertUnwindSafe(f)).is_err() {
-        eprintln!("gmprt: panic in a Timer's function (goroutine {}); aborting the process", crate::goid());
+        eprintln!(
+            "gmprt: panic in a Timer's function (goroutine {}); aborting the process",
+            crate::goid()
+        );
         std::process::abort();
     }
     // SAFETY: this firing's reference.
@@ -136,12 +139,20 @@ impl Timer {
         F: Fn() + Send + Sync + 'static,
     {
         // One reference for the handle, one for the first firing.
-        let state = Box::into_raw(Box::new(TimerState { refs: AtomicUsize::new(2), f }));
+        let state = Box::into_raw(Box::new(TimerState {
+            refs: AtomicUsize::new(2),
+            f,
+        }));
         let mut raw = std::ptr::null_mut();
         // SAFETY: the trampoline matches F, and the firing's reference is
         // taken above.
         let rc = unsafe {
-            sys::gmp_timer_start(&mut raw, duration_ns(d), Some(timer_trampoline::<F>), state as *mut c_void)
+            sys::gmp_timer_start(
+                &mut raw,
+                duration_ns(d),
+                Some(timer_trampoline::<F>),
+                state as *mut c_void,
+            )
         };
         if let Err(e) = check(rc) {
             // SAFETY: nothing else saw the state.
@@ -204,7 +215,9 @@ impl Drop for Timer {
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer").field("raw", &self.raw).finish_non_exhaustive()
+        f.debug_struct("Timer")
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
     }
 }
 
@@ -239,7 +252,10 @@ impl Ticker {
         check(unsafe { sys::gmp_ticker_start(&mut raw, duration_ns(period), &mut c) })?;
         // SAFETY: the channel's elements are int64_t; one reference is ours.
         let chan = unsafe { Chan::from_raw(c) }.ok_or(Error::InvalidArgument)?;
-        Ok(Ticker { raw: NonNull::new(raw).ok_or(Error::InvalidArgument)?, chan })
+        Ok(Ticker {
+            raw: NonNull::new(raw).ok_or(Error::InvalidArgument)?,
+            chan,
+        })
     }
 
     /// chan: the channel the ticks arrive on. A clone of it stays valid
@@ -258,6 +274,8 @@ impl Drop for Ticker {
 
 impl fmt::Debug for Ticker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ticker").field("raw", &self.raw).finish_non_exhaustive()
+        f.debug_struct("Ticker")
+            .field("raw", &self.raw)
+            .finish_non_exhaustive()
     }
 }

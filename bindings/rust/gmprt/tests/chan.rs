@@ -80,7 +80,9 @@ fn a_failed_send_gives_the_value_back() {
     assert_eq!(drops.load(Ordering::SeqCst), 0);
     drop(e.into_inner());
     assert_eq!(drops.load(Ordering::SeqCst), 1);
-    let e = c.send_timeout(Counted(drops.clone()), Duration::from_millis(1)).unwrap_err();
+    let e = c
+        .send_timeout(Counted(drops.clone()), Duration::from_millis(1))
+        .unwrap_err();
     assert_eq!(e.error, Error::TimedOut);
     drop(e);
     c.close().unwrap();
@@ -99,7 +101,10 @@ fn a_failed_send_gives_the_value_back() {
 fn receive_errors() {
     let c = Chan::<u64>::make(0).unwrap();
     assert_eq!(c.try_recv(), Err(Error::WouldBlock));
-    assert_eq!(c.recv_timeout(Duration::from_millis(2)), Err(Error::TimedOut));
+    assert_eq!(
+        c.recv_timeout(Duration::from_millis(2)),
+        Err(Error::TimedOut)
+    );
     assert_eq!(c.recv_timeout(Duration::ZERO), Err(Error::WouldBlock));
     assert_eq!(c.cap(), 0);
     assert!(c.is_empty());
@@ -109,8 +114,14 @@ fn receive_errors() {
 fn oversized_elements_are_rejected() {
     // 64 KiB is the largest element; a bigger T is an error, not a crash.
     assert!(Chan::<[u8; 65536]>::make(0).is_ok());
-    assert_eq!(Chan::<[u8; 65537]>::make(0).err(), Some(Error::InvalidArgument));
-    assert_eq!(Chan::<u64>::make(1 << 40).err(), Some(Error::InvalidArgument));
+    assert_eq!(
+        Chan::<[u8; 65537]>::make(0).err(),
+        Some(Error::InvalidArgument)
+    );
+    assert_eq!(
+        Chan::<u64>::make(1 << 40).err(),
+        Some(Error::InvalidArgument)
+    );
 }
 
 #[test]

@@ -54,7 +54,9 @@ fn closures_run_once_and_drop_once() {
 fn a_failed_start_drops_the_closure() {
     let drops = Arc::new(AtomicUsize::new(0));
     let token = Counted(drops.clone());
-    let r = gmprt::Builder::new().stack_size(1).spawn(move || drop(token));
+    let r = gmprt::Builder::new()
+        .stack_size(1)
+        .spawn(move || drop(token));
     assert_eq!(r, Err(gmprt::Error::InvalidArgument));
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }

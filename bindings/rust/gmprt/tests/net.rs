@@ -50,7 +50,11 @@ fn echo_between_goroutines() {
 #[test]
 fn connect_refused_is_an_io_error() {
     // Bind, learn the port, close: nothing listens there any more.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let e = TcpStream::connect(("127.0.0.1", port)).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
 }

@@ -95,7 +95,10 @@ fn timer_stop_reset_and_drop() {
     assert!(!t.reset(Duration::from_secs(60)));
     assert!(t.reset(Duration::from_secs(60)));
     drop(t);
-    assert_eq!(fired.recv_timeout(Duration::from_millis(20)), Err(Error::TimedOut));
+    assert_eq!(
+        fired.recv_timeout(Duration::from_millis(20)),
+        Err(Error::TimedOut)
+    );
     // The closure (and what it owns) is dropped with its last owner.
     assert_eq!(Arc::strong_count(&owned), 1);
 }
@@ -113,17 +116,30 @@ fn ticker_ticks_and_stops() {
     drop(t);
     // At most one stale tick, then none.
     let _ = c.try_recv();
-    assert_eq!(c.recv_timeout(Duration::from_millis(20)), Err(Error::TimedOut));
-    assert_eq!(Ticker::new(Duration::ZERO).err(), Some(Error::InvalidArgument));
+    assert_eq!(
+        c.recv_timeout(Duration::from_millis(20)),
+        Err(Error::TimedOut)
+    );
+    assert_eq!(
+        Ticker::new(Duration::ZERO).err(),
+        Some(Error::InvalidArgument)
+    );
 }
 
 #[test]
 fn builder_options() {
     let c = Chan::<u64>::make(1).unwrap();
     let tx = c.clone();
-    Builder::new().name("named").stack_size(64 * 1024).spawn(move || tx.send(gmprt::goid()).unwrap()).unwrap();
+    Builder::new()
+        .name("named")
+        .stack_size(64 * 1024)
+        .spawn(move || tx.send(gmprt::goid()).unwrap())
+        .unwrap();
     assert!(c.recv().unwrap() > 0);
-    assert_eq!(Builder::new().stack_size(1).spawn(|| {}), Err(Error::InvalidArgument));
+    assert_eq!(
+        Builder::new().stack_size(1).spawn(|| {}),
+        Err(Error::InvalidArgument)
+    );
     assert_eq!(gmprt::set_maxprocs(0), Err(Error::InvalidArgument));
     assert!(gmprt::maxprocs() >= 1);
     assert_eq!(gmprt::goid(), 0);

@@ -33,7 +33,11 @@ pub unsafe extern "C" fn polyglot_rust_start(
     n: c_int,
 ) -> c_int {
     for _ in 0..n {
-        let (input, output, ids) = (borrow::<i64>(input), borrow::<i64>(output), borrow::<u64>(ids));
+        let (input, output, ids) = (
+            borrow::<i64>(input),
+            borrow::<i64>(output),
+            borrow::<u64>(ids),
+        );
         let started = gmprt::Builder::new().name("rust").spawn(move || {
             let v = input.recv().expect("rust: recv");
             output.send(v + 1).expect("rust: send");
