@@ -69,7 +69,9 @@ impl Drop for BlockCache {
 }
 
 thread_local! {
-    static BLOCKS: BlockCache = BlockCache { head: Cell::new(ptr::null_mut()), len: Cell::new(0) };
+    static BLOCKS: BlockCache = const {
+        BlockCache { head: Cell::new(ptr::null_mut()), len: Cell::new(0) }
+    };
 }
 
 fn block_layout() -> Layout {

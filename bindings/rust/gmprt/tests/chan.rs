@@ -63,7 +63,7 @@ fn every_value_sent_between_goroutines_is_dropped_once() {
         }
     });
     wg.wait();
-    while c.len() > 0 || rest.load(Ordering::SeqCst) + n / 2 < n {
+    while !c.is_empty() || rest.load(Ordering::SeqCst) + n / 2 < n {
         gmprt::sleep(Duration::from_millis(1));
     }
     drop(c);
