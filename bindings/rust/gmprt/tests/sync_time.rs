@@ -99,7 +99,12 @@ fn timer_stop_reset_and_drop() {
         fired.recv_timeout(Duration::from_millis(20)),
         Err(Error::TimedOut)
     );
-    // The closure (and what it owns) is dropped with its last owner.
+    // The closure (and what it owns) is dropped with its last owner: the
+    // handle, or a firing that may still be returning from its send.
+    let deadline = gmprt::now() + 10_000_000_000;
+    while Arc::strong_count(&owned) != 1 && gmprt::now() < deadline {
+        gmprt::sleep(Duration::from_millis(1));
+    }
     assert_eq!(Arc::strong_count(&owned), 1);
 }
 
