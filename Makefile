@@ -2,6 +2,7 @@
 # installs what the build needs, picks the build directories and runs things.
 #
 #   make run         build, then run the C demos (demo, chan_demo, echo_server --self-test)
+#   make rust        build, then the Rust tests, examples and polyglot program (ctest -L rust)
 #   make test        the normal suite, then the ASan+UBSan suite (both must pass)
 #   make help        every target
 #
@@ -30,9 +31,14 @@ NO_DEPS ?=
 RUN_ARGS ?=
 
 # Debian packages. The build and test ones are installed by every target that
-# builds; the others only by the target that needs them.
+# builds; the others only by the target that needs them. RUST_PKGS: Debian's
+# cargo and rustc (1.63 on Debian 12; the build calls /usr/bin/cargo, never a
+# rustup one) and the crates the Rust bindings build from, offline
+# (bindings/rust/.cargo/config.toml); python3 runs the ctypes example.
+RUST_PKGS := cargo rustc librust-bindgen-dev librust-libc-dev librust-pkg-config-dev \
+             libclang-dev python3
 DEPS_PKGS := build-essential cmake ninja-build pkgconf libgtest-dev libgmock-dev \
-             libgmp-dev valgrind gdb
+             libgmp-dev valgrind gdb $(RUST_PKGS)
 BENCH_PKGS := golang-go libboost-context-dev
 FORMAT_PKGS := clang-format
 TIDY_PKGS := clang-tidy
@@ -116,7 +122,7 @@ TSAN_ARGS := -DGMPRT_BUILD_BENCH=OFF -DGMPRT_SANITIZE=thread
 ASAN_ENV := UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1}
 TSAN_ENV := TSAN_OPTIONS=$${TSAN_OPTIONS:-second_deadlock_stack=1}
 
-.PHONY: all build run test test-asan test-tsan install bench format check-format tidy clean \
+.PHONY: all build run rust test test-asan test-tsan install bench format check-format tidy clean \
         deps deps-bench deps-format deps-tidy help
 
 all build: deps
@@ -129,6 +135,13 @@ run: deps
 	./$(BUILD)/bindings/c/examples/demo $(RUN_ARGS)
 	./$(BUILD)/bindings/c/examples/chan_demo $(RUN_ARGS)
 	./$(BUILD)/bindings/c/examples/echo_server --self-test
+
+# The Rust bindings alone: cargo test (unit, integration and doc tests of
+# gmprt-sys and gmprt), the examples, and the polyglot program.
+rust: deps
+	@$(call configure,$(BUILD),$(NORMAL_ARGS))
+	@$(call build,$(BUILD))
+	cd $(BUILD) && ctest --output-on-failure -L rust
 
 test: deps
 	@status=0; \
@@ -193,7 +206,9 @@ help:
 	@echo "make [all]      configure and build into $(BUILD)/ (installs missing Debian packages)"
 	@echo "make run        build, then run the C demos ($(BUILD)/bindings/c/examples/demo, chan_demo,"
 	@echo "                echo_server --self-test)"
-	@echo "make test       normal suite in $(BUILD)/, then ASan+UBSan suite in $(BUILD_ASAN)/"
+	@echo "make rust       build, then the Rust bindings' tests, examples and the polyglot program"
+	@echo "make test       normal suite in $(BUILD)/ (Rust and Python included), then ASan+UBSan"
+	@echo "                suite in $(BUILD_ASAN)/"
 	@echo "make test-asan  the ASan+UBSan suite alone"
 	@echo "make test-tsan  the TSan suite in $(BUILD_TSAN)/"
 	@echo "make install    install into PREFIX=$(PREFIX) (DESTDIR honoured)"

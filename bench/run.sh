@@ -16,10 +16,12 @@
 # (a unit ending in /s, e.g. Mmsg/s) the ratio line says "higher is better",
 # and a ratio above 1 means gmprt is faster.
 # bench_context_switch (gmprt vs Boost.Context) is run RUNS times the same
-# way when it was built. Programs without a twin (preempt_point, idle) are run
-# RUNS times alone and print the median of each metric, with no ratio. A benchmark that is missing or fails (a failed
-# result check included) is reported on stderr and skipped; the exit status
-# is then 1.
+# way when it was built. Last, bench/rust.sh compares skynet written with the
+# Rust crate against skynet.c (workload=skynet_rust, ratio rust/c). Programs
+# without a twin (preempt_point, idle) are run RUNS times alone and print the
+# median of each metric, with no ratio. A benchmark that is missing or fails
+# (a failed result check included) is reported on stderr and skipped; the
+# exit status is then 1.
 # Environment: RUNS (default 5), BENCH_TIMEOUT seconds per run (default 300).
 set -u
 
@@ -211,5 +213,8 @@ if [ -x "$cs" ]; then
 else
   echo "run.sh: $cs not built (Boost.Context missing?); skipping workload=context_switch" >&2
 fi
+
+# --- The Rust binding against C: skynet (bench/rust.sh) ------------------------
+"$here/rust.sh" "$build" || status=1
 
 exit $status

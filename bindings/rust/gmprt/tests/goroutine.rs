@@ -1,0 +1,62 @@
+//! Goroutine closures: every one runs once and is dropped once, small ones
+//! (through the per-thread block cache) and large ones (boxed) alike.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use gmprt::WaitGroup;
+
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn closures_run_once_and_drop_once() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let wg = Arc::new(WaitGroup::new());
+    let n = 20_000;
+    wg.add(n as i64).unwrap();
+    for i in 0..n {
+        let (runs, wg, token) = (runs.clone(), wg.clone(), Counted(drops.clone()));
+        if i % 3 == 0 {
+            // Larger than a cache block: boxed.
+            let big = [i as u8; 200];
+            gmprt::go(move || {
+                let _keep = &token;
+                assert!(big.iter().all(|&b| b == i as u8));
+                runs.fetch_add(1, Ordering::SeqCst);
+                wg.done().unwrap();
+            });
+        } else {
+            gmprt::go(move || {
+                let _keep = &token;
+                runs.fetch_add(1, Ordering::SeqCst);
+                wg.done().unwrap();
+            });
+        }
+    }
+    wg.wait();
+    // The closures are dropped when their goroutines return, just after
+    // done(): wait for the last few.
+    while drops.load(Ordering::SeqCst) < n {
+        gmprt::yield_now();
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), n);
+    assert_eq!(drops.load(Ordering::SeqCst), n);
+}
+
+#[test]
+fn a_failed_start_drops_the_closure() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let token = Counted(drops.clone());
+    let r = gmprt::Builder::new()
+        .stack_size(1)
+        .spawn(move || drop(token));
+    assert_eq!(r, Err(gmprt::Error::InvalidArgument));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
