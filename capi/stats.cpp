@@ -17,6 +17,7 @@ static_assert(sizeof(gmp_stats_t) >= kStatsV1Size, "gmp_stats_t only grows");
 }  // namespace
 
 extern "C" GMP_API int gmp_stats(gmp_stats_t* out) noexcept {
+  RuntimeCall in_runtime;
   if (!out || out->struct_size < kStatsV1Size) return GMP_EINVAL;
   SchedStats s;
   read_stats(&s);
@@ -44,6 +45,7 @@ extern "C" GMP_API int gmp_stats(gmp_stats_t* out) noexcept {
 }
 
 extern "C" GMP_API void gmp_dump(int fd) noexcept {
+  RuntimeCall in_runtime;
   if (fd < 0 || !runtime_started()) return;
   dump_goroutines(fd, AllgLock::wait);
 }

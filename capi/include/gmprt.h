@@ -180,7 +180,7 @@ typedef struct gmp_go_opts {
  * fully static executable, and under ThreadSanitizer (which delays signals
  * to its own safe points), the flag is accepted and the goroutine is only
  * preempted cooperatively. */
-#define GMP_GO_ASYNC_PREEMPT ((uint64_t)1)
+#define GMP_GO_ASYNC_PREEMPT 1
 
 /* GMP_STACK_DEFAULT: the default usable stack of a goroutine (256 KiB).
  * Stacks are reserved, not committed: a goroutine uses physical memory only

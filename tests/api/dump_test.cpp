@@ -70,7 +70,7 @@ extern "C" __attribute__((noinline)) void gmprt_dump_test_spawn(int n) {
   for (int i = 0; i < n; i++) {
     char name[GMP_NAME_MAX];
     snprintf(name, sizeof name, "receiver-%d", i);
-    gmp_go_opts_t o = {sizeof o, 0, name};
+    gmp_go_opts_t o = {sizeof o, 0, name, 0};
     CHILD_CHECK_EQ(gmp_go_ex(gmprt_dump_test_receiver, nullptr, &o), 0);
   }
 }
@@ -189,7 +189,7 @@ extern "C" __attribute__((noinline)) int gmprt_dump_test_recurse(int depth) {
 GMPRT_CHILD(DumpFormatInStackOverflow) {
   gmp_main(
       [](void*) {
-        gmp_go_opts_t o = {sizeof o, 64 * 1024, "deep"};
+        gmp_go_opts_t o = {sizeof o, 64 * 1024, "deep", 0};
         CHILD_CHECK_EQ(gmp_go_ex([](void*) { gmprt_dump_test_recurse(0); }, nullptr, &o), 0);
         gmp_sleep(3600 * kSec);
       },

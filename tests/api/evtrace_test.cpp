@@ -31,7 +31,7 @@ void run_program() {
   int rc = gmp_main(
       [](void*) {
         CHILD_CHECK_EQ(gmp_chan_make(&ping, sizeof(int), 0), 0);
-        gmp_go_opts_t o = {sizeof o, 0, "pinger"};
+        gmp_go_opts_t o = {sizeof o, 0, "pinger", 0};
         CHILD_CHECK_EQ(gmp_go_ex(
                            [](void*) {
                              for (int i = 0; i < 3; i++) gmp_chan_send(ping, &i);
@@ -50,7 +50,7 @@ void run_program() {
         for (int i = 0; i < 4; i++) CHILD_CHECK_EQ(gmp_go([](void*) { stolen++; }, nullptr), 0);
         CHILD_CHECK(spin_until([] { return stolen.load() == 4; }));
         static std::atomic<bool> small_done{false};
-        gmp_go_opts_t s = {sizeof s, 64 * 1024, "small"};
+        gmp_go_opts_t s = {sizeof s, 64 * 1024, "small", 0};
         CHILD_CHECK_EQ(gmp_go_ex([](void*) { small_done = true; }, nullptr, &s), 0);
         CHILD_CHECK(wait_until([] { return small_done.load() && gmp_num_goroutine() == 1; }));
         gmp_chan_release(ping);

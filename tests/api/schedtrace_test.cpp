@@ -51,7 +51,7 @@ size_t count_prefix(const std::string& text, const std::string& prefix) {
 gmp_chan_t* trace_chan;
 
 void park_named(const char* name) {
-  gmp_go_opts_t o = {sizeof o, 0, name};
+  gmp_go_opts_t o = {sizeof o, 0, name, 0};
   CHILD_CHECK_EQ(gmp_go_ex([](void*) { gmp_chan_recv(trace_chan, nullptr); }, nullptr, &o), 0);
 }
 

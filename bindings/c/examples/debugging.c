@@ -40,7 +40,7 @@ static void locker(void* arg) {
 }
 
 static void spawn(gmp_fn fn, const char* name) {
-  gmp_go_opts_t opts = {sizeof opts, 0, name};
+  gmp_go_opts_t opts = {sizeof opts, 0, name, 0};
   if (gmp_go_ex(fn, NULL, &opts) != 0) abort();
 }
 

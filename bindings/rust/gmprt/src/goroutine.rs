@@ -224,6 +224,7 @@ where
 pub struct Builder {
     name: Option<CString>,
     stack_size: usize,
+    async_preempt: bool,
 }
 
 impl Builder {
@@ -250,6 +251,16 @@ impl Builder {
         self
     }
 
+    /// async_preempt: let the runtime preempt the goroutine at any
+    /// instruction of its own code when it runs past its time slice
+    /// (`GMP_GO_ASYNC_PREEMPT`). Its code must then be safe to suspend
+    /// anywhere: no lock that other goroutines wait for without parking
+    /// (`std::sync::Mutex` included; use [`crate::Mutex`]); see `gmprt.h`.
+    pub fn async_preempt(mut self, on: bool) -> Builder {
+        self.async_preempt = on;
+        self
+    }
+
     /// spawn: start the goroutine. [`Error::InvalidArgument`] for a stack
     /// size out of range, [`Error::OutOfMemory`] when no stack can be had;
     /// `f` is dropped on failure.
@@ -257,13 +268,14 @@ impl Builder {
     where
         F: FnOnce() + Send + 'static,
     {
-        if self.name.is_none() && self.stack_size == 0 {
+        if self.name.is_none() && self.stack_size == 0 && !self.async_preempt {
             return start(f, None);
         }
         let opts = sys::gmp_go_opts_t {
             struct_size: mem::size_of::<sys::gmp_go_opts_t>(),
             stack_size: self.stack_size,
             name: self.name.as_ref().map_or(ptr::null(), |n| n.as_ptr()),
+            flags: if self.async_preempt { u64::from(sys::GMP_GO_ASYNC_PREEMPT) } else { 0 },
         };
         start(f, Some(&opts))
     }

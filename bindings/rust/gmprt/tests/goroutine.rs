@@ -60,3 +60,33 @@ fn a_failed_start_drops_the_closure() {
     assert_eq!(r, Err(gmprt::Error::InvalidArgument));
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn an_async_preemptible_goroutine_spinning_without_calls_ends_when_told() {
+    // The spinner makes no runtime call; the stopper runs on another P, or
+    // on the same one once the monitor has preempted the spinner.
+    use std::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    let wg = Arc::new(WaitGroup::new());
+    wg.add(2).unwrap();
+    let (s1, w1) = (stop.clone(), wg.clone());
+    gmprt::Builder::new()
+        .name("spinner")
+        .async_preempt(true)
+        .spawn(move || {
+            while !s1.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            w1.done().unwrap();
+        })
+        .unwrap();
+    let (s2, w2) = (stop.clone(), wg.clone());
+    gmprt::go(move || {
+        gmprt::sleep(std::time::Duration::from_millis(20));
+        s2.store(true, Ordering::Relaxed);
+        w2.done().unwrap();
+    })
+    .unwrap();
+    wg.wait();
+    assert!(stop.load(Ordering::Relaxed));
+}
