@@ -207,8 +207,8 @@ where
 }
 
 /// Builder: a goroutine with options (Go has none; the C API's
-/// `gmp_go_ex`): a name shown in dumps and deadlock reports, and a stack
-/// size.
+/// `gmp_go_ex`): a name shown in dumps and deadlock reports, a stack
+/// size, and asynchronous preemption.
 ///
 /// ```
 /// let done = gmprt::Chan::<()>::make(1).unwrap();
