@@ -205,6 +205,7 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
     owner_add<uint64_t>(p->ncreated, 1);
   } else {
     sched.ngoroutines_plain.fetch_add(1, std::memory_order_relaxed);
+    // Relaxed: a statistic; plain-thread creation already writes this line.
     sched.ncreated_plain.fetch_add(1, std::memory_order_relaxed);
   }
   // Release: check_dead and dumps read the other fields (system, name) of a
