@@ -13,7 +13,8 @@
  *   - the 3N goroutine ids are distinct and nonzero: one id counter, one
  *     scheduler;
  *   - the three languages call the same gmp_go (one copy of the runtime in
- *     the program) and see the same GOMAXPROCS, also after Rust changes it:
+ *     the program) and see the same GOMAXPROCS, also after Rust changes it,
+ *     and gmp_stats reports that many Ps and at least the 3N goroutines:
  *     one set of Ps.
  * Prints "N passed, N failed"; exit status 0 when none failed.
  */
@@ -22,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef int (*go_fn)(gmp_fn, void*);
 int polyglot_rust_start(gmp_chan_t* input, gmp_chan_t* output, gmp_chan_t* ids, int n);
@@ -105,6 +107,15 @@ static void main_goroutine(void* arg) {
   int distinct = seen[0] != 0;
   for (int i = 1; i < 3 * N; i++) distinct = distinct && seen[i] != seen[i - 1];
   CHECK(distinct);
+
+  /* One runtime: its statistics show the one set of Ps whose count Rust
+   * set, and count the goroutines all three languages started. */
+  gmp_stats_t st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  CHECK(gmp_stats(&st) == GMP_OK);
+  CHECK(st.procs == other);
+  CHECK(st.goroutines_created_total >= 3 * N);
 
   CHECK(gmp_maxprocs(procs) == other);
   CHECK(polyglot_rust_maxprocs() == procs);
