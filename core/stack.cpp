@@ -400,36 +400,6 @@ bool alloc_own(size_t size, Stack* out) {
 
 // ---- The overflow handler: async-signal-safe code only from here on. ----
 
-// Line: a fixed buffer and the few formatters the handler needs (no printf:
-// it is not async-signal-safe).
-struct Line {
-  char buf[256];
-  size_t n = 0;
-
-  void str(const char* s, size_t max = sizeof buf) {
-    for (size_t i = 0; i < max && s[i] && n < sizeof buf; i++) buf[n++] = s[i];
-  }
-  void dec(uint64_t v) {
-    char tmp[20];
-    size_t k = 0;
-    do {
-      tmp[k++] = char('0' + v % 10);
-      v /= 10;
-    } while (v);
-    while (k && n < sizeof buf) buf[n++] = tmp[--k];
-  }
-  void hex(uintptr_t v) {
-    str("0x");
-    char tmp[16];
-    size_t k = 0;
-    do {
-      tmp[k++] = "0123456789abcdef"[v & 15];
-      v >>= 4;
-    } while (v);
-    while (k && n < sizeof buf) buf[n++] = tmp[--k];
-  }
-};
-
 // find_guard: if addr lies in the guard of a registered stack, set [*lo, *hi)
 // to that stack's usable range. Lock-free; may run in the signal handler.
 bool find_guard(uintptr_t addr, uintptr_t* lo, uintptr_t* hi) {
@@ -464,39 +434,36 @@ bool find_guard(uintptr_t addr, uintptr_t* lo, uintptr_t* hi) {
 // gmp_dump prints it (traceback.cpp), its backtrace taken from the fault's
 // registers.
 [[noreturn]] void report_overflow(G* g, uintptr_t addr, uintptr_t lo, uintptr_t hi, void* uc) {
-  Line l;
-  l.str("gmp: ");
+  Out out(2);  // no printf: it is not async-signal-safe
+  out.str("gmp: ");
   if (g) {
-    l.str("goroutine ");
-    l.dec(g->goid);
+    out.str("goroutine ");
+    out.dec(g->goid);
     if (g->name[0]) {
-      l.str(" (");
-      l.str(g->name, sizeof g->name);
-      l.str(")");
+      out.str(" (");
+      out.str(g->name, sizeof g->name);
+      out.str(")");
     }
-    l.str(": ");
+    out.str(": ");
   }
-  l.str("stack overflow (fault at ");
-  l.hex(addr);
+  out.str("stack overflow (fault at ");
+  out.hex(addr);
   if (hi) {
-    l.str(", stack ");
-    l.hex(lo);
-    l.str("-");
-    l.hex(hi);
+    out.str(", stack ");
+    out.hex(lo);
+    out.str("-");
+    out.hex(hi);
   }
-  l.str(")\n");
-  if (l.n == sizeof l.buf) l.buf[l.n - 1] = '\n';
-  ssize_t w = write(2, l.buf, l.n);
-  (void)w;
+  out.str(")\n");
   if (g) {
     const mcontext_t& mc = static_cast<ucontext_t*>(uc)->uc_mcontext;
     uintptr_t pcs[kMaxFrames];
     int n = backtrace_fp(uintptr_t(mc.gregs[REG_RIP]), uintptr_t(mc.gregs[REG_RBP]), lo, hi, pcs,
                          kMaxFrames);
-    Out out(2);
     out.ch('\n');
     print_g(out, g, GStatus::running, pcs, n);
   }
+  out.flush();
   abort();
 }
 
