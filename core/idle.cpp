@@ -318,9 +318,7 @@ void stopm(M* m) {
     if (!polled.empty()) {
       // Run what the poll found on this M, as Go's findrunnable does after
       // its blocking netpoll, instead of waking another thread for it.
-      int32_t n = 0;
-      for (G* g = polled.head; g; g = schedlink(g)) n++;
-      globrunq_put_batch(&polled, n);
+      globrunq_put_batch(&polled, polled.count());
       if (take_idle_p(m, next_timer() != 0)) {
         sched.lock.unlock();
         return;

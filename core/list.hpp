@@ -64,6 +64,12 @@ struct GQueue {
     }
     return g;
   }
+  // count: the number of Gs (a walk: for batches about to be queued).
+  int32_t count() const {
+    int32_t n = 0;
+    for (G* g = head; g; g = schedlink(g)) n++;
+    return n;
+  }
 };
 
 }  // namespace gmprt

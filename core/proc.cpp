@@ -85,11 +85,9 @@ void inject_batch(GQueue* batch) {
     if (several) wakep();
     return;
   }
-  int32_t n = 0;
-  for (G* g = batch->head; g; g = schedlink(g)) n++;
   {
     LockGuard guard(sched.lock);
-    globrunq_put_batch(batch, n);
+    globrunq_put_batch(batch, batch->count());
   }
   wakep();
 }
