@@ -42,6 +42,10 @@ class RuntimeCall {
     if (g_->nopreempt.load(std::memory_order_relaxed) == 1) yield_if_asked();
     nopreempt_exit(g_);
   }
+  // on_goroutine: the call was made by a goroutine (so the runtime runs and
+  // the caller is no plain thread: api_enter has nothing to do).
+  bool on_goroutine() const { return g_ != nullptr; }
+
   RuntimeCall(const RuntimeCall&) = delete;
   RuntimeCall& operator=(const RuntimeCall&) = delete;
 
@@ -57,5 +61,8 @@ class RuntimeCall {
 
   G* g_;
 };
+
+// api_enter for a call that opened with `call`: free on a goroutine.
+inline int api_enter(const RuntimeCall& call) { return call.on_goroutine() ? 0 : api_enter(); }
 
 }  // namespace gmprt

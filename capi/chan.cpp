@@ -75,7 +75,7 @@ extern "C" GMP_API int gmp_chan_send_timeout(gmp_chan_t* h, const void* elem,
   if (bad_send(c, elem)) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_send(c, elem, true);
   if (timeout_ns == 0) return chan_send(c, elem, false);
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   return timed(c, GMP_SEND, const_cast<void*>(elem), timeout_ns);
 }
 
@@ -86,7 +86,7 @@ extern "C" GMP_API int gmp_chan_recv_timeout(gmp_chan_t* h, void* elem,
   if (!c) return GMP_EINVAL;
   if (timeout_ns < 0) return chan_recv(c, elem, true);
   if (timeout_ns == 0) return chan_recv(c, elem, false);
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   return timed(c, GMP_RECV, elem, timeout_ns);
 }
 
@@ -129,7 +129,7 @@ extern "C" GMP_API int gmp_select(gmp_select_case_t* cases, size_t n, int64_t ti
   RuntimeCall in_runtime;
   if (!valid_cases(cases, n)) return GMP_EINVAL;
   if (timeout_ns != 0) {
-    if (int rc = api_enter()) return rc;
+    if (int rc = api_enter(in_runtime)) return rc;
   }
   return select_go(cases, n, timeout_ns);
 }

@@ -14,8 +14,8 @@ static_assert(GMP_READ == int(kPollRead) && GMP_WRITE == int(kPollWrite),
 namespace {
 
 // io_enter: api_enter for the POSIX-convention calls: 0, or -1 with errno.
-int io_enter() {
-  if (api_enter() == 0) return 0;
+int io_enter(const RuntimeCall& call) {
+  if (api_enter(call) == 0) return 0;
   errno = ENOMEM;
   return -1;
 }
@@ -24,32 +24,32 @@ int io_enter() {
 
 extern "C" GMP_API ssize_t gmp_read(int fd, void* buf, size_t n) noexcept {
   RuntimeCall in_runtime;
-  if (io_enter()) return -1;
+  if (io_enter(in_runtime)) return -1;
   return fd_read(fd, buf, n);
 }
 
 extern "C" GMP_API ssize_t gmp_write(int fd, const void* buf, size_t n) noexcept {
   RuntimeCall in_runtime;
-  if (io_enter()) return -1;
+  if (io_enter(in_runtime)) return -1;
   return fd_write(fd, buf, n);
 }
 
 extern "C" GMP_API int gmp_accept(int fd, struct sockaddr* addr, socklen_t* len) noexcept {
   RuntimeCall in_runtime;
-  if (io_enter()) return -1;
+  if (io_enter(in_runtime)) return -1;
   return fd_accept(fd, addr, len);
 }
 
 extern "C" GMP_API int gmp_connect(int fd, const struct sockaddr* addr, socklen_t len) noexcept {
   RuntimeCall in_runtime;
-  if (io_enter()) return -1;
+  if (io_enter(in_runtime)) return -1;
   return fd_connect(fd, addr, len);
 }
 
 extern "C" GMP_API int gmp_fd_wait(int fd, int events, int64_t timeout_ns) noexcept {
   RuntimeCall in_runtime;
   if (events <= 0) return GMP_EINVAL;
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   return fd_wait(fd, uint32_t(events), timeout_ns);
 }
 

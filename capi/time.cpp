@@ -25,7 +25,7 @@ extern "C" GMP_API void gmp_sleep(int64_t ns) noexcept {
 extern "C" GMP_API int gmp_after(int64_t ns, gmp_chan_t** out) noexcept {
   RuntimeCall in_runtime;
   if (!out) return GMP_EINVAL;
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   Chan* c;
   int rc = after(ns, &c);
   if (rc == 0) *out = reinterpret_cast<gmp_chan_t*>(c);
@@ -36,7 +36,7 @@ extern "C" GMP_API int gmp_timer_start(gmp_timer_t** out, int64_t ns, gmp_fn fn,
                                        void* arg) noexcept {
   RuntimeCall in_runtime;
   if (!out || !fn) return GMP_EINVAL;
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   AfterFunc* t;
   int rc = afterfunc_start(&t, ns, fn, arg);
   if (rc == 0) *out = reinterpret_cast<gmp_timer_t*>(t);
@@ -51,7 +51,7 @@ extern "C" GMP_API int gmp_timer_stop(gmp_timer_t* t) noexcept {
 extern "C" GMP_API int gmp_timer_reset(gmp_timer_t* t, int64_t ns) noexcept {
   RuntimeCall in_runtime;
   if (!t) return GMP_EINVAL;
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   return afterfunc_reset(from_handle(t), ns);
 }
 
@@ -64,7 +64,7 @@ extern "C" GMP_API int gmp_ticker_start(gmp_ticker_t** out, int64_t period_ns,
                                         gmp_chan_t** c) noexcept {
   RuntimeCall in_runtime;
   if (!out || !c || period_ns <= 0) return GMP_EINVAL;
-  if (int rc = api_enter()) return rc;
+  if (int rc = api_enter(in_runtime)) return rc;
   Ticker* t;
   Chan* ch;
   int rc = ticker_start(&t, period_ns, &ch);

@@ -10,7 +10,9 @@
 // entersyscall / exitsyscall instead.
 //
 // errno: each call returns like its POSIX namesake; EINTR is retried and
-// EAGAIN never escapes (it is what the loop waits on).
+// EAGAIN never escapes (it is what the loop waits on). Inside, results
+// travel as -errno (sys.hpp) and errno is set once, on the way out
+// (with_pd).
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,6 +22,7 @@
 #include "netpoll.hpp"
 #include "sched.hpp"
 #include "sleep.hpp"
+#include "sys.hpp"
 
 namespace gmprt {
 
@@ -36,47 +39,48 @@ __attribute__((noipa)) void errno_set(int e) { errno = e; }
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
-// io_loop: run `call` (a system call returning >= 0 or -1/errno) until it
-// does not want to block, waiting for `dir` in between. Blocking
-// descriptors run it once inside a system call bracket.
+// io_loop: run `call` (a system call returning >= 0 or -errno, sys.hpp)
+// until it does not want to block, waiting for `dir` in between; returns
+// its last result. Blocking descriptors run it once inside a system call
+// bracket. want: for a read, the bytes asked for (0 for anything else): a
+// read that returns fewer, but some, may leave the socket drained
+// (pd_read_short), and a drained socket is waited on without trying (see
+// netpoll.hpp).
 template <class Call>
-long io_loop(PollDesc* pd, uint32_t dir, Call call) {
+long io_loop(PollDesc* pd, uint32_t dir, Call call, size_t want = 0) {
+  long r;
   if (pd->blocking) {
     entersyscall();
-    long r;
-    while ((r = call()) < 0 && errno_get() == EINTR) {
+    while ((r = call()) == -EINTR) {
     }
-    int e = errno_get();
     exitsyscall();
-    errno_set(e);
     return r;
   }
+  bool skip = want > 0 && pd_drained(pd);
   for (;;) {
-    pd_prepare(pd, dir);
-    long r = call();
-    if (r >= 0 || errno_get() == EINTR) {
-      if (r >= 0) return r;
-      continue;
+    if (!skip) {
+      uint32_t seen = pd_prepare(pd, dir);
+      r = call();
+      if (r > 0 && size_t(r) < want) pd_read_short(pd, seen);
+      if (r >= 0 || (r != -EINTR && !would_block(int(-r)))) return r;
+      if (r == -EINTR) continue;
     }
-    if (!would_block(errno_get())) return -1;
-    if (pd_wait(pd, dir, -1) == GMP_ECLOSED) {
-      errno_set(EBADF);
-      return -1;
-    }
+    skip = false;
+    if (pd_wait(pd, dir, -1) == GMP_ECLOSED) return -EBADF;
   }
 }
 
-// with_pd: run body(pd) holding a reference on fd's PollDesc, keeping the
-// body's errno across pd_end.
+// with_pd: run body(pd) (returning >= 0 or -errno) holding a reference on
+// fd's PollDesc; returns its result in the POSIX convention (-1, errno).
 template <class Body>
 long with_pd(int fd, Body body) {
   PollDesc* pd = pd_begin(fd);
   if (!pd) return -1;
   long r = body(pd);
-  int e = errno_get();
   pd_end(pd);
-  errno_set(e);
-  return r;
+  if (r >= 0) return r;
+  errno_set(int(-r));
+  return -1;
 }
 
 // poll_now: the requested directions fd is ready for right now (poll(2)
@@ -103,7 +107,7 @@ long fd_read(int fd, void* buf, size_t n) {
     return -1;
   }
   return with_pd(fd, [&](PollDesc* pd) {
-    return io_loop(pd, kPollRead, [&] { return long(read(fd, buf, n)); });
+    return io_loop(pd, kPollRead, [&] { return sys_read(fd, buf, n); }, n);
   });
 }
 
@@ -119,13 +123,13 @@ long fd_write(int fd, const void* buf, size_t n) {
     do {
       long r = io_loop(pd, kPollWrite, [&]() -> long {
         if (sock) {
-          long s = send(fd, p + done, n - done, MSG_NOSIGNAL);
-          if (s >= 0 || errno_get() != ENOTSOCK) return s;
+          long s = sys_send(fd, p + done, n - done, MSG_NOSIGNAL);
+          if (s != -ENOTSOCK) return s;
           sock = false;
         }
-        return long(write(fd, p + done, n - done));
+        return sys_write(fd, p + done, n - done);
       });
-      if (r < 0) return done > 0 ? long(done) : -1;
+      if (r < 0) return done > 0 ? long(done) : r;
       done += size_t(r);
     } while (done < n);
     return long(done);
@@ -136,48 +140,35 @@ int fd_accept(int fd, void* addr, void* len) {
   return int(with_pd(fd, [&](PollDesc* pd) -> long {
     for (;;) {
       long r = io_loop(pd, kPollRead, [&] {
-        return long(accept4(fd, static_cast<sockaddr*>(addr), static_cast<socklen_t*>(len),
-                            SOCK_NONBLOCK | SOCK_CLOEXEC));
+        return sys_accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       });
-      if (r >= 0 || errno_get() != ECONNABORTED) return r;  // a connection reset in the backlog: next
+      if (r != -ECONNABORTED) return r;  // a connection reset in the backlog: next
     }
   }));
 }
 
 int fd_connect(int fd, const void* addr, unsigned len) {
   return int(with_pd(fd, [&](PollDesc* pd) -> long {
-    int r;
-    while ((r = connect(fd, static_cast<const sockaddr*>(addr), socklen_t(len))) < 0 &&
-           errno_get() == EINTR) {
+    int e = 0;
+    while (connect(fd, static_cast<const sockaddr*>(addr), socklen_t(len)) != 0 &&
+           (e = errno_get()) == EINTR) {
       // An interrupted non-blocking connect goes on in the background;
       // retrying reports EALREADY (wait below) or EISCONN (done).
     }
-    if (r == 0) return 0;
-    if (errno_get() == EISCONN) return 0;
-    if (errno_get() != EINPROGRESS && errno_get() != EALREADY) return -1;
+    if (e == 0 || e == EISCONN) return 0;
+    if (e != EINPROGRESS && e != EALREADY) return -e;
     // Wait until writable for real (a stale ready bit ends a wait early),
     // then the outcome is the socket's SO_ERROR.
     for (;;) {
       int ready = poll_now(fd, kPollWrite);
-      if (ready < 0) {
-        errno_set(EBADF);
-        return -1;
-      }
-      if (ready) break;
-      if (pd->blocking) break;
-      if (pd_wait(pd, kPollWrite, -1) == GMP_ECLOSED) {
-        errno_set(EBADF);
-        return -1;
-      }
+      if (ready < 0) return -EBADF;
+      if (ready || pd->blocking) break;
+      if (pd_wait(pd, kPollWrite, -1) == GMP_ECLOSED) return -EBADF;
     }
     int err = 0;
     socklen_t elen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) return -1;
-    if (err != 0) {
-      errno_set(err);
-      return -1;
-    }
-    return 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) return -errno_get();
+    return -err;
   }));
 }
 

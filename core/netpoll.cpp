@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,19 +50,25 @@ void pd_free(PollDesc* pd) {
   free(pd);
 }
 
-// pd_lookup: fd's PollDesc; created when create is set. Null: fd out of
-// range, or no memory (errno set).
-PollDesc* pd_lookup(int fd, bool create) {
+// pd_find: fd's PollDesc, or null if it has none yet (or fd is out of
+// range). Acquire on both loads: a chunk or PollDesc is published with a
+// Release CAS after its construction.
+inline PollDesc* pd_find(int fd) {
+  if (unsigned(fd) >= unsigned(kPdChunk * kPdChunks)) return nullptr;
+  PdChunk* chunk = pd_table[fd >> kPdChunkBits].load(std::memory_order_acquire);
+  return chunk ? (*chunk)[fd & (kPdChunk - 1)].load(std::memory_order_acquire) : nullptr;
+}
+
+// pd_create: fd's PollDesc, created if it has none. Null: fd out of range,
+// or no memory (errno set).
+__attribute__((noinline)) PollDesc* pd_create(int fd) {
   if (fd < 0 || fd >= kPdChunk * kPdChunks) {
     errno = EBADF;
     return nullptr;
   }
-  // Acquire on every load here: a chunk or PollDesc is published with a
-  // Release CAS after its construction.
   std::atomic<PdChunk*>& slot = pd_table[fd >> kPdChunkBits];
-  PdChunk* chunk = slot.load(std::memory_order_acquire);
+  PdChunk* chunk = slot.load(std::memory_order_acquire);  // Acquire: as in pd_find
   if (!chunk) {
-    if (!create) return nullptr;
     auto* fresh = static_cast<PdChunk*>(calloc(1, sizeof(PdChunk)));
     if (!fresh) {
       errno = ENOMEM;
@@ -75,7 +83,7 @@ PollDesc* pd_lookup(int fd, bool create) {
   }
   std::atomic<PollDesc*>& entry = (*chunk)[fd & (kPdChunk - 1)];
   PollDesc* pd = entry.load(std::memory_order_acquire);
-  if (pd || !create) return pd;
+  if (pd) return pd;
   // malloc and placement new: the library does not need the C++ runtime.
   void* mem = calloc(1, sizeof(PollDesc));
   if (!mem) {
@@ -122,6 +130,19 @@ int netpoll_init() {
   return 0;
 }
 
+// pd_closing: gmp_close ran on pd's descriptor (pd->lock held).
+bool pd_closing(PollDesc* pd) {
+  // Relaxed: the bit changes only under pd->lock.
+  return pd->refs.load(std::memory_order_relaxed) & kRefClosing;
+}
+
+// pd_reset_state: forget the readiness of the number's previous use.
+void pd_reset_state(PollDesc* pd) {
+  // Relaxed: pd->lock is held and no call is in progress on pd.
+  for (auto& st : pd->state) st.store(0, std::memory_order_relaxed);
+  pd->drainable.store(kDrainUnknown, std::memory_order_relaxed);
+}
+
 // pd_open: first use of fd (pd->lock held): make it non-blocking and
 // register it. 0, or -1 with errno.
 int pd_open(PollDesc* pd) {
@@ -130,7 +151,7 @@ int pd_open(PollDesc* pd) {
   if (fl < 0) return -1;  // EBADF: not open
   if (!(fl & O_NONBLOCK) && fcntl(pd->fd, F_SETFL, fl | O_NONBLOCK) != 0) return -1;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
   ev.data.ptr = pd;
   // Relaxed: netpoll_init returned, so this thread has seen the store.
   if (epoll_ctl(epfd.load(std::memory_order_relaxed), EPOLL_CTL_ADD, pd->fd, &ev) == 0) {
@@ -142,8 +163,9 @@ int pd_open(PollDesc* pd) {
   } else {
     return -1;
   }
-  pd->refs = 1;  // the open reference, dropped by gmp_close
-  pd->ready.store(0, std::memory_order_relaxed);  // relaxed: under pd->lock, not yet shared
+  pd_reset_state(pd);
+  // Release: publishes registered and blocking to pd_begin's lock-free path.
+  pd->refs.store(1, std::memory_order_release);  // the open reference, dropped by gmp_close
   return 0;
 }
 
@@ -158,8 +180,9 @@ int pd_finish_close(PollDesc* pd) {
   }
   int rc = close(pd->fd);
   if (rc != 0 && errno == EINTR) rc = 0;  // Linux has closed it anyway
-  pd->registered = pd->blocking = pd->closing = false;
-  pd->ready.store(0, std::memory_order_relaxed);  // relaxed: no call is left on pd
+  pd->registered = pd->blocking = false;
+  pd_reset_state(pd);
+  pd->refs.store(0, std::memory_order_relaxed);  // relaxed: under lock; reopened only under it
   return rc;
 }
 
@@ -188,13 +211,17 @@ int wake_all(Sudog* woken, GQueue* batch = nullptr) {
   return n;
 }
 
-// pd_ready: an epoll event: mark the directions ready and wake their waiters
-// (goroutines into batch).
-int pd_ready(PollDesc* pd, uint32_t mask, GQueue* batch) {
+// pd_ready: an epoll event: mark the directions in mask ready and wake
+// their waiters (goroutines into batch). final: the event reports hang-up,
+// error or urgent data, after which a short read proves nothing.
+int pd_ready(PollDesc* pd, uint32_t mask, bool final, GQueue* batch) {
   Sudog* woken = nullptr;
   pd->lock.lock();
-  if (!pd->closing) {
-    pd->ready.fetch_or(mask, std::memory_order_release);  // Release: see pd_prepare
+  if (!pd_closing(pd)) {
+    // Relaxed: published by the Release below (see pd_clear).
+    if (final) pd->drainable.store(kDrainNo, std::memory_order_relaxed);
+    for (int dir = 0; dir < 2; dir++)
+      if (mask & (1u << dir)) pd->state[dir].fetch_or(kEdge, std::memory_order_release);
     take_waiters(pd, mask, true, &woken);
   }
   pd->lock.unlock();
@@ -203,7 +230,7 @@ int pd_ready(PollDesc* pd, uint32_t mask, GQueue* batch) {
 
 uint32_t event_mask(uint32_t ev) {
   uint32_t mask = 0;
-  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) mask |= kPollRead;
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR)) mask |= kPollRead;
   if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) mask |= kPollWrite;
   return mask;
 }
@@ -254,7 +281,8 @@ int netpoll(int64_t delay, GQueue* batch) {
       break_pending.store(false, std::memory_order_release);
       continue;
     }
-    woken += pd_ready(pd, event_mask(evs[i].events), batch);
+    uint32_t ev = evs[i].events;
+    woken += pd_ready(pd, event_mask(ev), ev & (EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR), batch);
   }
   lastpoll.store(nanotime(), std::memory_order_relaxed);  // relaxed: a hint for sysmon
   return woken;
@@ -295,29 +323,94 @@ void netpoll_kick() {
   sched.lock.unlock();
 }
 
-PollDesc* pd_begin(int fd) {
-  PollDesc* pd = pd_lookup(fd, true);
-  if (!pd) return nullptr;
+namespace {
+
+// pd_begin_locked: pd_begin's path under the lock: the descriptor's first
+// use (register it), or a closing one (EBADF). Out of line, so that the
+// lock-free path needs no frame.
+__attribute__((noinline)) PollDesc* pd_begin_locked(PollDesc* pd) {
   LockGuard guard(pd->lock);
-  if (pd->closing) {
+  uint32_t r = pd->refs.load(std::memory_order_relaxed);  // relaxed: only the lock-free path races, and it only adds
+  if (r & kRefClosing) {
     errno = EBADF;
     return nullptr;
   }
-  if (pd->refs == 0 && pd_open(pd) != 0) return nullptr;
-  pd->refs++;
+  if (r == 0 && pd_open(pd) != 0) return nullptr;
+  pd->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: under lock (pd_open published)
   return pd;
 }
 
+}  // namespace
+
+PollDesc* pd_begin(int fd) {
+  PollDesc* pd = pd_find(fd);
+  if (!pd && !(pd = pd_create(fd))) return nullptr;
+  // Open and not closing: one more reference, without the lock. Acquire:
+  // pd_open's registered and blocking (its Release store of refs).
+  uint32_t r = pd->refs.load(std::memory_order_acquire);
+  while (r != 0 && !(r & kRefClosing)) {
+    if (pd->refs.compare_exchange_weak(r, r + 1, std::memory_order_acquire,
+                                       std::memory_order_acquire))
+      return pd;
+  }
+  return pd_begin_locked(pd);
+}
+
 void pd_end(PollDesc* pd) {
+  // AcqRel: whoever drops the last reference closes the descriptor after
+  // every other call on it is done (a reference count's usual pairing).
+  // The count reaches 0 only once gmp_close has dropped the open reference.
+  if (pd->refs.fetch_sub(1, std::memory_order_acq_rel) != (kRefClosing | 1)) return;
   LockGuard guard(pd->lock);
-  if (--pd->refs == 0) pd_finish_close(pd);
+  pd_finish_close(pd);
 }
 
 namespace {
 
 void unlock_pd(void* arg) { static_cast<PollDesc*>(arg)->lock.unlock(); }
 
+// pd_take_edge: consume the edges of the directions in events (pd->lock
+// held); whether there was one (the caller retries instead of waiting).
+bool pd_take_edge(PollDesc* pd, uint32_t events) {
+  bool any = false;
+  for (int dir = 0; dir < 2; dir++) {
+    if (!(events & (1u << dir))) continue;
+    // Relaxed: pd->lock orders this against pd_ready, which sets kEdge under it.
+    if (pd->state[dir].load(std::memory_order_relaxed) & kEdge) {
+      pd_clear(pd->state[dir]);
+      any = true;
+    }
+  }
+  return any;
+}
+
+// is_tcp: fd is a TCP socket (SOCK_STREAM, IPPROTO_TCP).
+bool is_tcp(int fd) {
+  int type = 0, proto = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) return false;
+  len = sizeof proto;
+  return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP;
+}
+
 }  // namespace
+
+void pd_read_short(PollDesc* pd, uint32_t seen) {
+  // Relaxed: seen came from an Acquire (pd_clear), which makes a kDrainNo
+  // stored before any edge it read visible; one stored later comes with an
+  // edge, and the CAS below fails on it.
+  uint8_t d = pd->drainable.load(std::memory_order_relaxed);
+  if (d == kDrainUnknown) {
+    uint8_t found = is_tcp(pd->fd) ? kDrainYes : kDrainNo;
+    // Relaxed: a fact about the descriptor; a kDrainNo from netpoll wins.
+    if (pd->drainable.compare_exchange_strong(d, found, std::memory_order_relaxed)) d = found;
+  }
+  if (d != kDrainYes) return;
+  // Relaxed: success needs the word unchanged since the attempt's
+  // pd_prepare, in the word's own modification order; any edge or clearing
+  // in between makes it fail, which only loses the shortcut.
+  pd->state[0].compare_exchange_strong(seen, seen | kDrained, std::memory_order_relaxed);
+}
 
 int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
   // One Sudog per direction, led by the first; claimable (is_select), so
@@ -337,10 +430,8 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
   SudogDeadline d;
   if (timed) sudog_deadline_arm(&d, &sg[0], deadline, WaitReason::io_wait);
   pd->lock.lock();
-  int rc = pd->closing ? GMP_ECLOSED : 0;
-  // Relaxed: pd->lock orders this against pd_ready; pd_prepare only clears.
-  if (rc != 0 || (pd->ready.load(std::memory_order_relaxed) & events)) {
-    pd->ready.fetch_and(~events, std::memory_order_relaxed);  // consumed: the caller retries
+  int rc = pd_closing(pd) ? GMP_ECLOSED : 0;
+  if (rc != 0 || pd_take_edge(pd, events)) {
     pd->lock.unlock();
     if (timed) sudog_deadline_disarm(&d, false);
     return rc;
@@ -364,22 +455,25 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
 
 int pd_close(int fd, bool* polled) {
   *polled = false;
-  PollDesc* pd = pd_lookup(fd, false);
+  PollDesc* pd = pd_find(fd);
   if (!pd) return 0;
   Sudog* woken = nullptr;
   int rc = 0;
   pd->lock.lock();
-  if (pd->closing) {
+  uint32_t r = pd->refs.load(std::memory_order_relaxed);  // relaxed: as in pd_begin
+  if (r & kRefClosing) {
     pd->lock.unlock();
     *polled = true;
     errno = EBADF;
     return -1;
   }
-  if (pd->refs > 0) {
+  if (r != 0) {
     *polled = true;
-    pd->closing = true;
+    // Mark closing and drop the open reference in one step (r >= 1, so
+    // adding kRefClosing - 1 does both). AcqRel: as in pd_end.
+    bool last = pd->refs.fetch_add(kRefClosing - 1, std::memory_order_acq_rel) == 1;
     take_waiters(pd, kPollRead | kPollWrite, false, &woken);
-    if (--pd->refs == 0) rc = pd_finish_close(pd);
+    if (last) rc = pd_finish_close(pd);
   }
   int e = errno;
   pd->lock.unlock();

@@ -8,15 +8,32 @@
 // descriptor number (PollDescs are never freed while the runtime runs; a
 // reused number reuses its PollDesc).
 //
-// Readiness. An epoll event for a direction sets the PollDesc's ready bit
-// for it and wakes every waiter of that direction. A waiter that finds the
-// bit set consumes it and retries its system call instead of sleeping, so
-// an edge that arrives between the call's EAGAIN and the wait is never
-// lost. Each attempt first clears the bit of its direction (pd_prepare):
-// the edge that announced the data a call is about to read must not send
-// the next call's wait straight back to an EAGAIN. Waiters are Sudogs (goroutines
-// park, plain threads sleep on their futex), claimable as a select's are,
-// so a wait may cover both directions and carry a deadline.
+// Readiness. Each direction has a state word (PollDesc::state): an epoll
+// event for the direction sets its kEdge bit and wakes every waiter of that
+// direction. A waiter that finds the bit set consumes it and retries its
+// system call instead of sleeping, so an edge that arrives between the
+// call's EAGAIN and the wait is never lost. Each attempt first clears the
+// bit of its direction (pd_prepare, Go's pollReset): the edge that
+// announced the data a call is about to read must not send the next call's
+// wait straight back to an EAGAIN. Waiters are Sudogs (goroutines park,
+// plain threads sleep on their futex), claimable as a select's are, so a
+// wait may cover both directions and carry a deadline.
+//
+// Drained TCP sockets. A read of a TCP socket that returns less than it
+// asked for (but not nothing) has emptied the receive queue, and any data
+// arriving later raises a new edge. So, when no edge has come since, the
+// next read parks at once instead of making a system call that can only
+// fail with EAGAIN: the kDrained bit. It is set only if the read direction's
+// word is exactly as the attempt's pd_prepare left it (no edge, nothing
+// consumed: every clearing of kEdge or kDrained advances a generation kept
+// in the word's upper bits), and it is cleared with kEdge. A short read is
+// not proof on every descriptor: datagram sockets return a message at a
+// time, Unix stream sockets stop at a change of credentials or passed
+// descriptors, and a TCP read stops at urgent data and may consume a FIN or
+// meet an error whose edge has already been seen. So only TCP sockets are
+// drainable (checked once, at the first short read), and an event that
+// reports hang-up, error or urgent data makes the descriptor not drainable
+// for good (until the number is closed and reused).
 //
 // Who polls. (1) An M about to steal polls without blocking (find_runnable).
 // (2) When Ms go idle, the one holding the sleeper's role (stopm) blocks in
@@ -48,19 +65,42 @@ namespace gmprt {
 inline constexpr uint32_t kPollRead = 1;   // == GMP_READ
 inline constexpr uint32_t kPollWrite = 2;  // == GMP_WRITE
 
+// A direction's state word (PollDesc::state[0] reads, [1] writes).
+inline constexpr uint32_t kEdge = 1;     // an epoll edge not yet consumed
+inline constexpr uint32_t kDrained = 2;  // reads only: the last read emptied a TCP socket
+inline constexpr uint32_t kGenOne = 4;   // the generation: bits 2 and up
+
+// PollDesc::drainable.
+inline constexpr uint8_t kDrainUnknown = 0;  // no short read yet
+inline constexpr uint8_t kDrainYes = 1;      // a TCP socket
+inline constexpr uint8_t kDrainNo = 2;       // anything else, or hang-up/error/urgent seen
+
+// PollDesc::refs: the count of calls in progress, + 1 while open (the open
+// reference, dropped by gmp_close), and this bit once gmp_close ran (the
+// descriptor is closed when the count reaches 0).
+inline constexpr uint32_t kRefClosing = 1u << 31;
+
 // PollDesc: the runtime's state of one descriptor number. Guarded by lock
-// except fd (constant).
+// except fd (constant) and the atomics.
 struct PollDesc {
   Lock lock;
   int fd = -1;
+  // registered and blocking are set by pd_open before it publishes refs
+  // (Release), and read by the calls that hold a reference.
   bool registered = false;  // in the epoll set
   bool blocking = false;    // epoll rejects it (a regular file): plain syscalls
-  bool closing = false;     // gmp_close ran; the close happens at refs == 0
-  // ready: kPollRead/kPollWrite edges not yet consumed. Set under lock by
-  // netpoll (Release), consumed under lock by pd_wait, and cleared without
-  // the lock by pd_prepare (Acquire) before each IO attempt.
-  std::atomic<uint32_t> ready{0};
-  int32_t refs = 0;         // calls in progress, + 1 while open (not closing)
+  // refs: see kRefClosing. While the descriptor is open (count > 0, not
+  // closing) calls take and drop references without the lock (pd_begin,
+  // pd_end); every other change is made under lock.
+  std::atomic<uint32_t> refs{0};
+  // state: per direction, kEdge | kDrained | generation. kEdge is set under
+  // lock by netpoll (Release), consumed under lock by pd_wait, and cleared
+  // without the lock by pd_prepare (Acquire) before each IO attempt;
+  // kDrained is set without the lock by pd_read_short.
+  std::atomic<uint32_t> state[2] = {0, 0};
+  // drainable: kDrain*. Moves from unknown once (CAS, pd_read_short), and
+  // to kDrainNo under lock by netpoll, before the event's kEdge (Release).
+  std::atomic<uint8_t> drainable{kDrainUnknown};
   WaitQ waiters[2];         // [0] readers, [1] writers
 };
 
@@ -109,17 +149,41 @@ int fd_close(int fd);
 PollDesc* pd_begin(int fd);
 void pd_end(PollDesc* pd);
 
-// pd_prepare: an IO call in direction dir is about to try its system call
-// (Go's pollReset): forget an edge seen before it. The attempt itself sees
-// the data that edge announced, so a stale bit cannot send the next wait
-// straight back to a certain EAGAIN; an edge after this point is kept.
-inline void pd_prepare(PollDesc* pd, uint32_t dir) {
-  // Relaxed load: a clear bit needs nothing done; a set bit seen late only
-  // costs one EAGAIN. Acquire on the clear: the system call that follows
-  // happens after the poll that reported the edge, so it sees its data.
-  if (pd->ready.load(std::memory_order_relaxed) & dir)
-    pd->ready.fetch_and(~dir, std::memory_order_acquire);
+// pd_clear: clear kEdge and kDrained in a direction's word if either is
+// set, advancing its generation; returns the word as it is now.
+inline uint32_t pd_clear(std::atomic<uint32_t>& st) {
+  // Acquire on the load and the CAS: reading a word netpoll set kEdge in
+  // (or a later one of its release sequence: every writer here is an RMW)
+  // makes what it stored first (drainable, the data's arrival) visible.
+  uint32_t s = st.load(std::memory_order_acquire);
+  for (;;) {
+    if (!(s & (kEdge | kDrained))) return s;
+    uint32_t next = (s & ~(kEdge | kDrained)) + kGenOne;
+    if (st.compare_exchange_weak(s, next, std::memory_order_acquire, std::memory_order_acquire))
+      return next;
+  }
 }
+
+// pd_prepare: an IO call in direction dir (kPollRead or kPollWrite) is about
+// to try its system call (Go's pollReset): forget an edge seen before it.
+// The attempt itself sees the data that edge announced, so a stale bit
+// cannot send the next wait straight back to a certain EAGAIN; an edge
+// after this point is kept. Returns the direction's word after the reset,
+// for pd_read_short.
+inline uint32_t pd_prepare(PollDesc* pd, uint32_t dir) { return pd_clear(pd->state[dir >> 1]); }
+
+// pd_drained: the last read emptied the socket and no edge has come since:
+// a read now would fail with EAGAIN (see "Drained TCP sockets" above).
+inline bool pd_drained(PollDesc* pd) {
+  // Relaxed: pd_wait looks for kEdge again under the lock, so a stale
+  // kDrained costs a wait that returns at once.
+  return (pd->state[0].load(std::memory_order_relaxed) & (kEdge | kDrained)) == kDrained;
+}
+
+// pd_read_short: a read attempt that pd_prepare returned `seen` for got some
+// bytes but fewer than it asked: mark the socket drained if it is TCP and
+// nothing happened to the read word since.
+void pd_read_short(PollDesc* pd, uint32_t seen);
 
 // pd_wait: wait until one of `events` may be ready on pd, until `deadline`
 // (nanotime; < 0: none). 0 (retry the call), GMP_ETIMEDOUT or GMP_ECLOSED.

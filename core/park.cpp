@@ -189,19 +189,6 @@ void block_thread(Sudog* s, void (*unlock)(void*), void* arg, int64_t deadline,
 
 }  // namespace
 
-void sudog_init(Sudog* s) {
-  s->g = current_g();
-  // Relaxed: s is private until it is queued under the object's lock.
-  s->woken.store(0, std::memory_order_relaxed);
-  s->select_done.store(0, std::memory_order_relaxed);
-  s->lead = s;
-  s->param = nullptr;
-  s->next = s->prev = s->waitlink = nullptr;
-  s->elem = s->c = nullptr;
-  s->ticket = 0;
-  s->is_select = s->success = false;
-}
-
 void sudog_block(Sudog* s, void (*unlock)(void*), void* arg, WaitReason reason) {
   sudog_block_until(s, unlock, arg, reason, -1);
 }

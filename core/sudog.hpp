@@ -89,8 +89,23 @@ void sudog_deadline_arm(SudogDeadline* d, Sudog* lead, int64_t deadline, WaitRea
 // timer's wakeup is still owed to this goroutine and is absorbed here.
 void sudog_deadline_disarm(SudogDeadline* d, bool parked);
 
-// sudog_init: prepare s for the calling goroutine or thread.
-void sudog_init(Sudog* s);
+G* current_g();  // sched.hpp
+
+// sudog_init: prepare s for the calling goroutine or thread. Inline: on a
+// freshly constructed Sudog the compiler drops the stores that repeat its
+// member initializers.
+inline void sudog_init(Sudog* s) {
+  s->g = current_g();
+  // Relaxed: s is private until it is queued under the object's lock.
+  s->woken.store(0, std::memory_order_relaxed);
+  s->select_done.store(0, std::memory_order_relaxed);
+  s->lead = s;
+  s->param = nullptr;
+  s->next = s->prev = s->waitlink = nullptr;
+  s->elem = s->c = nullptr;
+  s->ticket = 0;
+  s->is_select = s->success = false;
+}
 
 // sudog_block: sleep until sudog_wake(s). unlock(arg) releases the lock that
 // guards the queue s is on; it runs once the caller is committed to sleeping.
