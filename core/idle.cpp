@@ -250,6 +250,16 @@ bool take_idle_p(M* m, bool hand_on) {
 bool sleeper_sleep(M* m, bool watch, GQueue* polled) {
   int64_t until = 0;
   bool polls = false;
+  M* holder = sched.timer_sleeper;
+  // seq_cst (netpoll_waiting): see netpoll_kick, which leaves a waiter to
+  // us when it found no idle P.
+  if (watch && holder && holder != m && !sched.sleeper_polls.load(std::memory_order_relaxed) &&
+      netpoll_waiting()) {
+    // The sleeper sleeps on its note (it took the role before the first
+    // descriptor waiter came): take the role over, to poll.
+    sleeper_quit_locked();
+    note_wakeup(&holder->park);
+  }
   if (watch && !sched.timer_sleeper) {
     until = next_timer();
     // seq_cst (netpoll_waiting): see netpoll_kick.
@@ -296,7 +306,9 @@ bool sleeper_sleep(M* m, bool watch, GQueue* polled) {
 // of any P, and in netpoll rather than on its note when there are
 // descriptor waiters (sched.sleeper_polls); at the deadline it takes an idle
 // P to run the expired timers. Whoever adds an earlier timer or a first
-// waiter wakes it (timer_wake, netpoll_kick), and mget hands the role to
+// waiter wakes it (timer_wake, netpoll_kick; with every P busy, the waiter
+// leaves it to the next M that goes idle, which takes the role over to
+// poll: sleeper_sleep), and mget hands the role to
 // another idle M when it takes the sleeper; a woken M without work (no
 // nextp) just looks again.
 void stopm(M* m) {

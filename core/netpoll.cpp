@@ -40,7 +40,17 @@ Lock init_lock;                     // guards creating the epoll instance
 std::atomic<int> epfd{-1};          // the epoll instance, -1 until first use
 int breakfd = -1;                   // eventfd registered in it (data.ptr null)
 std::atomic<bool> break_pending{false};  // a break is written and not yet read
-std::atomic<int32_t> nwaiters{0};   // pd_wait calls queued right now
+// nwaiters: pd_wait calls queued right now, counted in shards chosen by the
+// waiting thread (its M), so that a wait's increment and decrement stay on
+// a line that CPU holds instead of moving one counter between the CPUs on
+// every wait. A wait decrements the shard it incremented, so no shard is
+// ever negative and any sum of them, however torn, counts every wait whose
+// increment it read.
+constexpr int kWaiterShards = 8;
+struct alignas(64) WaiterShard {
+  std::atomic<int32_t> n{0};
+};
+WaiterShard nwaiters[kWaiterShards];
 std::atomic<int64_t> lastpoll{0};   // nanotime() when the last netpoll ended
 std::atomic<int64_t> nregistered{0};  // descriptors in the epoll set (gmp_stats)
 
@@ -257,7 +267,11 @@ int epoll_wait_ns(int ep, epoll_event* evs, int n, int64_t delay) {
 
 bool netpoll_inited() { return epfd.load(std::memory_order_relaxed) >= 0; }  // relaxed: a hint
 
-bool netpoll_waiting() { return nwaiters.load(std::memory_order_seq_cst) > 0; }  // see netpoll_kick
+bool netpoll_waiting() {
+  for (auto& shard : nwaiters)
+    if (shard.n.load(std::memory_order_seq_cst) > 0) return true;  // seq_cst: see netpoll_kick
+  return false;
+}
 
 int netpoll(int64_t delay, GQueue* batch) {
   // Acquire: pairs with netpoll_init's Release store.
@@ -302,6 +316,13 @@ void netpoll_kick() {
   // Relaxed: a hint. A sleeper that leaves epoll_wait re-checks for waiters
   // under sched.lock before it sleeps again (stopm).
   if (sched.sleeper_polls.load(std::memory_order_relaxed)) return;
+  // Every P busy: their Ms poll when they run out of work (find_runnable),
+  // and sysmon meanwhile, as in Go; waking an idle M now would only find
+  // no P to run what it polls. seq_cst: our count was added before this
+  // load, and a P's npidle increment comes before its M looks for waiters
+  // (stopm), so that M sees us and polls (sleeper_sleep). This is the
+  // common case of a busy server, where it saves sched.lock per wait.
+  if (sched.npidle.load(std::memory_order_seq_cst) == 0) return;
   sched.lock.lock();
   M* sleeper = sched.timer_sleeper;
   if (sleeper && !sched.sleeper_polls.load(std::memory_order_relaxed)) {
@@ -437,18 +458,25 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
     return rc;
   }
   for (int k = 0; k < n; k++) pd->waiters[sg[k].ticket].enqueue(&sg[k]);
-  // seq_cst: the count is stored before netpoll_kick loads sleeper_polls,
-  // and stopm stores sleeper_polls before it loads the count (under
-  // sched.lock as well), so a sleeper either polls for us or is woken.
-  nwaiters.fetch_add(1, std::memory_order_seq_cst);
+  // seq_cst: the count is stored before netpoll_kick loads sleeper_polls
+  // and npidle, and stopm stores those before it loads the counts (under
+  // sched.lock as well), so a sleeper either polls for us or is woken, and
+  // an M that goes idle after the kick sees us.
+  std::atomic<int32_t>& count = nwaiters[sg[0].g ? sg[0].g->m->id % kWaiterShards : 0].n;
+  count.fetch_add(1, std::memory_order_seq_cst);
   netpoll_kick();
   sudog_block_until(&sg[0], unlock_pd, pd, WaitReason::io_wait, deadline);
   if (timed) sudog_deadline_disarm(&d, true);
-  pd->lock.lock();
-  for (int k = 0; k < n; k++) pd->waiters[sg[k].ticket].remove(&sg[k]);
-  pd->lock.unlock();
-  nwaiters.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as above
   Sudog* won = sg[0].param;
+  // A lone Sudog that was served is off its queue already (take_waiters
+  // dequeued it): no need to take the lock, whose line the waker's CPU
+  // holds. A timed-out one, or the other direction's, may still be queued.
+  if (n > 1 || !won) {
+    pd->lock.lock();
+    for (int k = 0; k < n; k++) pd->waiters[sg[k].ticket].remove(&sg[k]);
+    pd->lock.unlock();
+  }
+  count.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as above
   if (!won) return GMP_ETIMEDOUT;
   return won->success ? 0 : GMP_ECLOSED;
 }
@@ -496,7 +524,7 @@ void netpoll_shutdown() {
     breakfd = -1;
   }
   break_pending.store(false, std::memory_order_relaxed);
-  nwaiters.store(0, std::memory_order_relaxed);
+  for (auto& shard : nwaiters) shard.n.store(0, std::memory_order_relaxed);
   nregistered.store(0, std::memory_order_relaxed);
 }
 

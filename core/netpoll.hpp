@@ -40,7 +40,9 @@
 // epoll_wait until the next timer instead of sleeping on its note; whoever
 // must wake it (an earlier timer, work for its thread) breaks the wait.
 // (3) sysmon polls when nobody has for a while. A new waiter makes sure an
-// idle M holds the role (netpoll_kick). A poll makes the goroutines it wakes
+// idle M holds the role when a P is idle (netpoll_kick); with every P busy,
+// their Ms poll when they run out of work, and the first M to go idle
+// takes the role to poll (stopm). A poll makes the goroutines it wakes
 // runnable in one batch, queued at once (inject_batch, Go's injectglist):
 // onto the polling M's own P, or the global queue; the sleeper then takes
 // an idle P and runs them itself rather than waking another thread.
