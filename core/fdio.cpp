@@ -132,6 +132,7 @@ long fd_write(int fd, const void* buf, size_t n) {
       if (r < 0) return done > 0 ? long(done) : r;
       done += size_t(r);
     } while (done < n);
+    if (G* g = current_g()) g->io_wrote = true;
     return long(done);
   });
 }

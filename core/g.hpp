@@ -92,6 +92,7 @@ struct G {
   WaitReason waitreason = WaitReason::none;
   bool system = false;     // a runtime goroutine, not counted or reported
   bool fresh = false;      // queued by newproc and not yet run (owner-only)
+  bool io_wrote = false;   // wrote to a descriptor since its last IO wait (fdio)
   // unlock_on_resume: a direct yield switched to this G holding sched.lock;
   // the G releases it first thing when it resumes (gosched, proc.cpp).
   bool unlock_on_resume = false;

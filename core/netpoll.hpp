@@ -42,10 +42,15 @@
 // (3) sysmon polls when nobody has for a while. A new waiter makes sure an
 // idle M holds the role when a P is idle (netpoll_kick); with every P busy,
 // their Ms poll when they run out of work, and the first M to go idle
-// takes the role to poll (stopm). A poll makes the goroutines it wakes
-// runnable in one batch, queued at once (inject_batch, Go's injectglist):
-// onto the polling M's own P, or the global queue; the sleeper then takes
-// an idle P and runs them itself rather than waking another thread.
+// takes the role to poll (stopm). (4) A goroutine about to wait for
+// reading after it wrote polls first (pd_wait, poll_for_peer), and what it
+// wakes runs on its P, the newest goroutine next: a peer in this process
+// that the write readied then runs on the CPU that holds the data, and a
+// request and its response stay on one CPU. A poll makes the goroutines it
+// wakes runnable in one batch, queued at once (inject_batch, Go's
+// injectglist): onto the polling M's own P, or the global queue; the
+// sleeper then takes an idle P and runs them itself rather than waking
+// another thread.
 //
 // Closing. gmp_close marks the PollDesc closing and wakes its waiters (their
 // calls fail with EBADF or GMP_ECLOSED); the descriptor itself is closed

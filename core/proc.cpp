@@ -73,15 +73,15 @@ void globrunq_put_batch(GQueue* batch, int32_t n) {
 
 // inject_batch: queue goroutines the poller made runnable (Go's
 // injectglist). On an M with a P they go to its local queue, where it finds
-// them next, and an idle P is woken for the rest when there is more than
-// one; on a thread without a P they go to the global queue under one lock,
-// and an idle P is woken.
-void inject_batch(GQueue* batch) {
+// them next (the last one in runnext when next_last is set), and an idle P
+// is woken for the rest when there is more than one; on a thread without a
+// P they go to the global queue under one lock, and an idle P is woken.
+void inject_batch(GQueue* batch, bool next_last) {
   if (batch->empty()) return;
   M* m = current_m();
   bool several = schedlink(batch->head) != nullptr;
   if (m && m->p) {
-    while (G* g = batch->pop()) runq_put_p(m->p, g, false);
+    while (G* g = batch->pop()) runq_put_p(m->p, g, next_last && batch->empty());
     if (several) wakep();
     return;
   }

@@ -193,7 +193,7 @@ void ready_into(G* g, GQueue* batch);
 // Global run queue (proc.cpp); called with sched.lock held.
 void globrunq_put(G* g);
 void globrunq_put_batch(GQueue* batch, int32_t n);
-void inject_batch(GQueue* batch);  // not under sched.lock; see proc.cpp
+void inject_batch(GQueue* batch, bool next_last = false);  // not under sched.lock; see proc.cpp
 G* globrunq_get(P* p, int32_t max);
 void runq_put_p(P* p, G* g, bool next);  // runq_put + overflow to global; owner of p only
 
