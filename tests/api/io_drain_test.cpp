@@ -1,4 +1,6 @@
-// io_drain_test.cpp -- short reads of TCP sockets: after a gmp_read that
+// io_drain_test.cpp -- two shortcuts of the IO path (core/netpoll.hpp).
+//
+// Short reads of TCP sockets: after a gmp_read that
 // returns less than it asked for, the next gmp_read parks without trying
 // the system call unless an edge came (the kDrained shortcut, see
 // core/netpoll.hpp). The shortcut must never park a reader while something
@@ -12,9 +14,13 @@
 // pauses, read with random sizes, byte for byte.
 //
 // In the first three the peer sends everything before the runtime first
-// sees the descriptor and the test sleeps before reading, so the poller has
-// taken the events (hang-up, urgent, error) before the read: the order in
-// which a runtime without the checks would lose them.
+// sees the descriptor and the poller has taken the events (hang-up, urgent,
+// error) before the read: the order in which a runtime without the checks
+// would lose them.
+//
+// The woken peer runs next: a goroutine that wrote and then waits for
+// reading polls first, and the goroutine its write readied runs next on its
+// P, ahead of goroutines queued before.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -239,6 +245,57 @@ TEST_F(IoDrain, StreamsOfRandomChunks) {
   }
   EXPECT_TRUE(g.wait());
   for (int fd : fds) EXPECT_EQ(gmp_close(fd), 0);
+}
+
+// One P, four goroutines that yield in a loop, and a pipe in each
+// direction between a writer and a reader goroutine. The writer writes a
+// byte, then waits for the answer; the reader, woken by the byte, notes
+// whether any yielding goroutine ran since the write, and answers. Taken on
+// the writer's way into its wait, the reader runs first; left to the next
+// poll of an idle scheduler, it would run after the yielders. (A thread
+// blocked in the poller may take the reader's edge first now and then, so
+// the test asks for most rounds, not all.)
+TEST(IoPeer, WokenReaderRunsNextOnTheWritersP) {
+  const int prev = gmp_maxprocs(1);
+  ASSERT_GT(prev, 0);
+  int p[2], q[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(q, O_CLOEXEC), 0);
+  constexpr int kRounds = 50;
+  auto ticks = std::make_shared<std::atomic<long>>(0);  // yields since the write
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  auto first = std::make_shared<std::atomic<int>>(0);  // rounds the reader ran first
+  Group g;
+  for (int i = 0; i < 4; i++) {
+    g.go([ticks, stop] {
+      while (!stop->load()) {
+        ticks->fetch_add(1);
+        gmp_yield();
+      }
+    });
+  }
+  g.go([r = p[0], w = q[1], ticks, first] {
+    char c;
+    for (int i = 0; i < kRounds; i++) {
+      ASSERT_EQ(gmp_read(r, &c, 1), 1);
+      if (ticks->load() == 0) first->fetch_add(1);
+      ASSERT_EQ(gmp_write(w, &c, 1), 1);
+    }
+  });
+  g.go([w = p[1], r = q[0], ticks, stop] {
+    char c = 'x';
+    for (int i = 0; i < kRounds; i++) {
+      gmp_sleep(100 * 1000);  // the reader is waiting, the yielders are queued
+      ticks->store(0);
+      ASSERT_EQ(gmp_write(w, &c, 1), 1);
+      ASSERT_EQ(gmp_read(r, &c, 1), 1);
+    }
+    stop->store(true);
+  });
+  EXPECT_TRUE(g.wait());
+  EXPECT_GE(first->load(), kRounds / 2) << "of " << kRounds << " rounds";
+  for (int fd : {p[0], p[1], q[0], q[1]}) EXPECT_EQ(gmp_close(fd), 0);
+  gmp_maxprocs(prev);
 }
 
 }  // namespace
