@@ -44,8 +44,9 @@ bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 // its last result. Blocking descriptors run it once inside a system call
 // bracket. want: for a read, the bytes asked for (0 for anything else): a
 // read that returns fewer, but some, may leave the socket drained
-// (pd_read_short), and a drained socket is waited on without trying (see
-// netpoll.hpp).
+// (pd_read_short), and a drained socket is waited on without trying; a
+// read after a write first hands the M to the peer the write woke
+// (hand_to_peer). See netpoll.hpp.
 template <class Call>
 long io_loop(PollDesc* pd, uint32_t dir, Call call, size_t want = 0) {
   long r;
@@ -55,6 +56,9 @@ long io_loop(PollDesc* pd, uint32_t dir, Call call, size_t want = 0) {
     }
     exitsyscall();
     return r;
+  }
+  if (want > 0) {
+    if (G* g = current_g(); g && g->io_wrote) hand_to_peer(g);
   }
   bool skip = want > 0 && pd_drained(pd);
   for (;;) {

@@ -47,6 +47,10 @@ struct M {
   McallFn mcall_fn = nullptr;
   int (*park_commit)(G* g, void* arg) = nullptr;
   void* park_arg = nullptr;
+  // handoff_m's argument (the G to run), and its note to run() that the G
+  // it returns goes on with the current time slice.
+  G* handoff = nullptr;
+  bool inherit_next = false;
 
   M* schedlink = nullptr;  // sched.midle link (guarded by sched.lock)
   M* alllink = nullptr;    // sched.allm link (guarded by sched.lock)

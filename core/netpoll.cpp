@@ -433,26 +433,31 @@ void pd_read_short(PollDesc* pd, uint32_t seen) {
   pd->state[0].compare_exchange_strong(seen, seen | kDrained, std::memory_order_relaxed);
 }
 
-namespace {
-
-// poll_for_peer: g is about to wait for reading after it wrote: poll first,
-// and queue what the poll woke on this P, the newest last and in runnext.
-// The write that a peer in this process waits for (a socket pair, a pipe,
-// loopback TCP) raised its edge on this CPU a moment ago: run on this P,
-// the peer finds in cache what the write touched (the peer's socket, the
-// data), and its answer stays here in turn, instead of every hop of a
-// request and its response crossing between CPUs.
-void poll_for_peer(G* g) {
+void hand_to_peer(G* g) {
   g->io_wrote = false;
-  if (!g->m->p) return;
+  M* m = g->m;
+  // Relaxed: a hint; a stopping world is waited for at the next schedule.
+  if (!m->p || m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed)) return;
   GQueue batch;
-  if (netpoll(0, &batch) > 0) inject_batch(&batch, true);
+  netpoll(0, &batch);  // (plain threads it wakes are not in the batch)
+  // The newest is the peer our write woke, most likely; the rest queue here.
+  G* peer = batch.pop();
+  if (!peer) return;
+  bool several = !batch.empty();
+  while (G* next = batch.pop()) {
+    runq_put_p(m->p, peer, false);
+    peer = next;
+  }
+  if (several) wakep();
+  if (peer->lockedm) {
+    runq_put_p(m->p, peer, true);  // it runs on its own M: queue it only
+    return;
+  }
+  m->handoff = peer;
+  mcall(handoff_m);
 }
 
-}  // namespace
-
 int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
-  if (G* g = current_g(); g && g->io_wrote && (events & kPollRead)) poll_for_peer(g);
   // One Sudog per direction, led by the first; claimable (is_select), so
   // the first of readiness, close and deadline wins.
   Sudog sg[2];

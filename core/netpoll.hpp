@@ -42,11 +42,12 @@
 // (3) sysmon polls when nobody has for a while. A new waiter makes sure an
 // idle M holds the role when a P is idle (netpoll_kick); with every P busy,
 // their Ms poll when they run out of work, and the first M to go idle
-// takes the role to poll (stopm). (4) A goroutine about to wait for
-// reading after it wrote polls first (pd_wait, poll_for_peer), and what it
-// wakes runs on its P, the newest goroutine next: a peer in this process
-// that the write readied then runs on the CPU that holds the data, and a
-// request and its response stay on one CPU. A poll makes the goroutines it
+// takes the role to poll (stopm). (4) A goroutine about to read after it
+// wrote polls first (hand_to_peer), runs the goroutine the poll woke last
+// at once on its M and goes on next itself; the others queue on its P. A
+// peer in this process that the write readied then runs on the CPU that
+// holds the data, its answer is there when the reader goes on (no failed
+// read, no wait), and a request and its response stay on one CPU. A poll makes the goroutines it
 // wakes runnable in one batch, queued at once (inject_batch, Go's
 // injectglist): onto the polling M's own P, or the global queue; the
 // sleeper then takes an idle P and runs them itself rather than waking
@@ -186,6 +187,12 @@ inline bool pd_drained(PollDesc* pd) {
   // kDrained costs a wait that returns at once.
   return (pd->state[0].load(std::memory_order_relaxed) & (kEdge | kDrained)) == kDrained;
 }
+
+// hand_to_peer: g is about to read after it wrote (G::io_wrote): poll, and
+// run the goroutine the poll woke last at once on this M, g going on next
+// (runnext, the same time slice); the others queue on this P. See "Who
+// polls" (4).
+void hand_to_peer(G* g);
 
 // pd_read_short: a read attempt that pd_prepare returned `seen` for got some
 // bytes but fewer than it asked: mark the socket drained if it is TCP and

@@ -73,15 +73,15 @@ void globrunq_put_batch(GQueue* batch, int32_t n) {
 
 // inject_batch: queue goroutines the poller made runnable (Go's
 // injectglist). On an M with a P they go to its local queue, where it finds
-// them next (the last one in runnext when next_last is set), and an idle P
-// is woken for the rest when there is more than one; on a thread without a
-// P they go to the global queue under one lock, and an idle P is woken.
-void inject_batch(GQueue* batch, bool next_last) {
+// them next, and an idle P is woken for the rest when there is more than
+// one; on a thread without a P they go to the global queue under one lock,
+// and an idle P is woken.
+void inject_batch(GQueue* batch) {
   if (batch->empty()) return;
   M* m = current_m();
   bool several = schedlink(batch->head) != nullptr;
   if (m && m->p) {
-    while (G* g = batch->pop()) runq_put_p(m->p, g, next_last && batch->empty());
+    while (G* g = batch->pop()) runq_put_p(m->p, g, false);
     if (several) wakep();
     return;
   }
@@ -276,7 +276,8 @@ void run(M* m, G* g, bool inherit) {
     McallFn fn = m->mcall_fn;
     m->mcall_fn = nullptr;
     g = fn(back);
-    inherit = g == back;
+    inherit = g == back || m->inherit_next;
+    m->inherit_next = false;
   }
 }
 
@@ -537,6 +538,23 @@ G* gosched_m(G* g) {
     return nullptr;
   }
   return rotate_global_head(m, g);
+}
+
+// handoff_m: g hands its M and the rest of its time slice to m->handoff, a
+// goroutine the poller has just made runnable, and waits in runnext to go
+// on when that one stops (fdio's read after a write: the request goes
+// straight to the peer that serves it). On g0.
+G* handoff_m(G* g) {
+  M* m = g->m;  // the M whose g0 runs this (set by execute)
+  G* next = m->handoff;
+  m->handoff = nullptr;
+  // running -> runnable, keeping kWoken: a read-modify-write, since
+  // gmp_ready may set kWoken at any moment. Relaxed: g is owned by this M;
+  // runq_put publishes it.
+  g->status.fetch_sub(kRunnableToRunning, std::memory_order_relaxed);
+  runq_put_p(m->p, g, true);
+  m->inherit_next = true;
+  return next;
 }
 
 // gosched_direct: the fast path of gosched (sched.hpp), on g's own stack.

@@ -130,6 +130,7 @@ int newproc(gmp_fn fn, void* arg, size_t stack_size, const char* name, uintptr_t
             MainWait* main_wait, bool async_preempt = false);
 void goexit();                // end the running G
 G* gosched_m(G* g);
+G* handoff_m(G* g);           // run m->handoff now, g next (proc.cpp)
 G* gosched_direct(M* m, G* g);  // gosched's fast path, see below
 G* goexit0(G* g);
 void* mstart(void* arg);      // an M's thread body
@@ -193,7 +194,7 @@ void ready_into(G* g, GQueue* batch);
 // Global run queue (proc.cpp); called with sched.lock held.
 void globrunq_put(G* g);
 void globrunq_put_batch(GQueue* batch, int32_t n);
-void inject_batch(GQueue* batch, bool next_last = false);  // not under sched.lock; see proc.cpp
+void inject_batch(GQueue* batch);  // not under sched.lock; see proc.cpp
 G* globrunq_get(P* p, int32_t max);
 void runq_put_p(P* p, G* g, bool next);  // runq_put + overflow to global; owner of p only
 

@@ -18,9 +18,9 @@
 // error) before the read: the order in which a runtime without the checks
 // would lose them.
 //
-// The woken peer runs next: a goroutine that wrote and then waits for
-// reading polls first, and the goroutine its write readied runs next on its
-// P, ahead of goroutines queued before.
+// The woken peer runs at once: a goroutine that reads after it wrote polls
+// first and hands its thread to the goroutine its write readied, ahead of
+// goroutines queued before (hand_to_peer).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -250,12 +250,15 @@ TEST_F(IoDrain, StreamsOfRandomChunks) {
 // One P, four goroutines that yield in a loop, and a pipe in each
 // direction between a writer and a reader goroutine. The writer writes a
 // byte, then waits for the answer; the reader, woken by the byte, notes
-// whether any yielding goroutine ran since the write, and answers. Taken on
-// the writer's way into its wait, the reader runs first; left to the next
-// poll of an idle scheduler, it would run after the yielders. (A thread
-// blocked in the poller may take the reader's edge first now and then, so
-// the test asks for most rounds, not all.)
-TEST(IoPeer, WokenReaderRunsNextOnTheWritersP) {
+// whether any yielding goroutine ran since the write, and answers. Handed
+// the thread on the writer's way into its read, the reader runs first;
+// left to the next poll of an idle scheduler, it would run after the
+// yielders. And the writer goes on with the answer there: it does not park
+// for it, so a round parks twice (the writer's sleep, the reader's next
+// read), not three times. (A thread blocked in the poller may take the
+// reader's edge first now and then, so the test asks for most rounds, not
+// all.)
+TEST(IoPeer, ReadAfterWriteHandsTheThreadToTheWokenReader) {
   const int prev = gmp_maxprocs(1);
   ASSERT_GT(prev, 0);
   int p[2], q[2];
@@ -282,18 +285,25 @@ TEST(IoPeer, WokenReaderRunsNextOnTheWritersP) {
       ASSERT_EQ(gmp_write(w, &c, 1), 1);
     }
   });
-  g.go([w = p[1], r = q[0], ticks, stop] {
+  auto parks = std::make_shared<std::atomic<uint64_t>>(0);
+  g.go([w = p[1], r = q[0], ticks, stop, parks] {
     char c = 'x';
+    gmp_stats_t s0{}, s1{};
+    s0.struct_size = s1.struct_size = sizeof s0;
+    ASSERT_EQ(gmp_stats(&s0), 0);
     for (int i = 0; i < kRounds; i++) {
       gmp_sleep(100 * 1000);  // the reader is waiting, the yielders are queued
       ticks->store(0);
       ASSERT_EQ(gmp_write(w, &c, 1), 1);
       ASSERT_EQ(gmp_read(r, &c, 1), 1);
     }
+    ASSERT_EQ(gmp_stats(&s1), 0);
+    parks->store(s1.parks_total - s0.parks_total);
     stop->store(true);
   });
   EXPECT_TRUE(g.wait());
   EXPECT_GE(first->load(), kRounds / 2) << "of " << kRounds << " rounds";
+  EXPECT_LE(parks->load(), uint64_t(kRounds * 5 / 2)) << "parks in " << kRounds << " rounds";
   for (int fd : {p[0], p[1], q[0], q[1]}) EXPECT_EQ(gmp_close(fd), 0);
   gmp_maxprocs(prev);
 }
