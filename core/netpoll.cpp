@@ -248,8 +248,11 @@ uint32_t event_mask(uint32_t ev) {
 // epoll_wait_ns: epoll_wait with a timeout in nanoseconds. epoll_pwait2
 // (Linux 5.11) keeps the precision timers need; older kernels get
 // milliseconds, rounded up so that a sleeper never wakes before its timer.
+// Not under TSan: libc has no epoll_pwait2 to intercept, and TSan learns
+// from epoll_ctl and epoll_wait that a registration (a new PollDesc)
+// happens before the events that carry it.
 int epoll_wait_ns(int ep, epoll_event* evs, int n, int64_t delay) {
-#ifdef SYS_epoll_pwait2
+#if defined(SYS_epoll_pwait2) && !defined(GMPRT_TSAN)
   static std::atomic<bool> no_pwait2{false};
   // Relaxed: a cache of a fact about the kernel; every thread may find it.
   if (delay > 0 && !no_pwait2.load(std::memory_order_relaxed)) {
