@@ -486,7 +486,14 @@ GMP_API void gmp_sema_release(gmp_sema_t *s);
  *
  * errno is per thread, and a goroutine may resume on another thread inside
  * any blocking call: read errno right after the call that set it, never
- * through a pointer (&errno) taken before a blocking call. */
+ * through a pointer (&errno) taken before a blocking call.
+ *
+ * Scheduling (no effect on results): a gmp_read that follows a gmp_write
+ * of the same goroutine first lets the goroutine that write woke, if any,
+ * run on its thread (a peer in the same process answers on the same CPU).
+ * After a gmp_read of a TCP socket returned less than it asked for, the
+ * next one waits for new data before calling read(2), as a blocking read
+ * would (with SO_RCVLOWAT set above 1: until that much has arrived). */
 
 /* GMP_READ, GMP_WRITE: the directions of gmp_fd_wait (distinct bits). */
 #define GMP_READ 1
