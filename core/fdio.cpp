@@ -60,17 +60,19 @@ long io_loop(PollDesc* pd, uint32_t dir, Call call, size_t want = 0) {
   if (want > 0) {
     if (G* g = current_g(); g && g->io_wrote) hand_to_peer(g);
   }
-  bool skip = want > 0 && pd_drained(pd);
+  PdSeen seen;
+  bool skip = want > 0 && pd_drained(pd, &seen);
   for (;;) {
     if (!skip) {
-      uint32_t seen = pd_prepare(pd, dir);
+      uint32_t& word = seen.word[dir >> 1];
+      word = pd_prepare(pd, dir);
       r = call();
-      if (r > 0 && size_t(r) < want) pd_read_short(pd, seen);
+      if (r > 0 && size_t(r) < want) pd_read_short(pd, word);
       if (r >= 0 || (r != -EINTR && !would_block(int(-r)))) return r;
       if (r == -EINTR) continue;
     }
     skip = false;
-    if (pd_wait(pd, dir, -1) == GMP_ECLOSED) return -EBADF;
+    if (pd_wait(pd, dir, -1, seen) == GMP_ECLOSED) return -EBADF;
   }
 }
 
@@ -165,10 +167,12 @@ int fd_connect(int fd, const void* addr, unsigned len) {
     // Wait until writable for real (a stale ready bit ends a wait early),
     // then the outcome is the socket's SO_ERROR.
     for (;;) {
+      PdSeen seen;
+      pd_look(pd, &seen);
       int ready = poll_now(fd, kPollWrite);
       if (ready < 0) return -EBADF;
       if (ready || pd->blocking) break;
-      if (pd_wait(pd, kPollWrite, -1) == GMP_ECLOSED) return -EBADF;
+      if (pd_wait(pd, kPollWrite, -1, seen) == GMP_ECLOSED) return -EBADF;
     }
     int err = 0;
     socklen_t elen = sizeof err;
@@ -184,6 +188,8 @@ int fd_wait(int fd, uint32_t events, int64_t timeout_ns) {
   if (!pd) return GMP_EINVAL;
   int rc;
   for (;;) {
+    PdSeen seen;
+    pd_look(pd, &seen);
     rc = poll_now(fd, events);
     if (rc < 0) rc = GMP_EINVAL;
     if (rc != 0) break;
@@ -191,7 +197,7 @@ int fd_wait(int fd, uint32_t events, int64_t timeout_ns) {
       rc = GMP_EAGAIN;
       break;
     }
-    rc = pd_wait(pd, events, deadline);
+    rc = pd_wait(pd, events, deadline, seen);
     if (rc != 0) break;
   }
   pd_end(pd);

@@ -394,15 +394,21 @@ namespace {
 void unlock_pd(void* arg) { static_cast<PollDesc*>(arg)->lock.unlock(); }
 
 // pd_take_edge: consume the edges of the directions in events (pd->lock
-// held); whether there was one (the caller retries instead of waiting).
-bool pd_take_edge(PollDesc* pd, uint32_t events) {
+// held); whether there was one, or another call took one since the caller
+// saw the words (seen): the caller then retries instead of waiting.
+bool pd_take_edge(PollDesc* pd, uint32_t events, const PdSeen& seen) {
   bool any = false;
   for (int dir = 0; dir < 2; dir++) {
     if (!(events & (1u << dir))) continue;
-    // Relaxed: pd->lock orders this against pd_ready, which sets kEdge under it.
-    if (pd->state[dir].load(std::memory_order_relaxed) & kEdge) {
+    // Relaxed: pd->lock orders this against pd_ready, which sets kEdge under
+    // it; a clearing by another call is an RMW on the same word, so a value
+    // older than it still shows the edge it cleared.
+    uint32_t s = pd->state[dir].load(std::memory_order_relaxed);
+    if (s & kEdge) {
       pd_clear(pd->state[dir]);
       any = true;
+    } else if ((s ^ seen.word[dir]) >= kGenOne) {
+      any = true;  // the generation moved: an edge came and another call took it
     }
   }
   return any;
@@ -460,7 +466,7 @@ void hand_to_peer(G* g) {
   mcall(handoff_m);
 }
 
-int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
+int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline, const PdSeen& seen) {
   // One Sudog per direction, led by the first; claimable (is_select), so
   // the first of readiness, close and deadline wins.
   Sudog sg[2];
@@ -479,7 +485,7 @@ int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline) {
   if (timed) sudog_deadline_arm(&d, &sg[0], deadline, WaitReason::io_wait);
   pd->lock.lock();
   int rc = pd_closing(pd) ? GMP_ECLOSED : 0;
-  if (rc != 0 || pd_take_edge(pd, events)) {
+  if (rc != 0 || pd_take_edge(pd, events, seen)) {
     pd->lock.unlock();
     if (timed) sudog_deadline_disarm(&d, false);
     return rc;

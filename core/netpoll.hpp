@@ -15,7 +15,12 @@
 // call's EAGAIN and the wait is never lost. Each attempt first clears the
 // bit of its direction (pd_prepare, Go's pollReset): the edge that
 // announced the data a call is about to read must not send the next call's
-// wait straight back to an EAGAIN. Waiters are Sudogs (goroutines park,
+// wait straight back to an EAGAIN. Unlike Go, several calls may use one
+// direction at once (Go serialises them with fdMutex), and one call's reset
+// may take an edge that another, whose attempt had already failed, needs:
+// every clearing advances a generation kept in the word's upper bits, each
+// call notes the word before its attempt (PdSeen), and its wait retries
+// when the generation has moved since. Waiters are Sudogs (goroutines park,
 // plain threads sleep on their futex), claimable as a select's are, so a
 // wait may cover both directions and carry a deadline.
 //
@@ -180,12 +185,28 @@ inline uint32_t pd_clear(std::atomic<uint32_t>& st) {
 // for pd_read_short.
 inline uint32_t pd_prepare(PollDesc* pd, uint32_t dir) { return pd_clear(pd->state[dir >> 1]); }
 
+// PdSeen: a call's view of the direction words ([0] read, [1] write) from
+// before its attempt (pd_prepare, pd_look); its wait retries when an edge
+// came since, even if another call has taken it (see "Readiness").
+struct PdSeen {
+  uint32_t word[2] = {0, 0};
+};
+
+// pd_look: note both words before an attempt that does not reset them
+// (gmp_fd_wait, connect: a poll(2) of the descriptor).
+inline void pd_look(PollDesc* pd, PdSeen* seen) {
+  // Acquire: as in pd_clear.
+  for (int dir = 0; dir < 2; dir++) seen->word[dir] = pd->state[dir].load(std::memory_order_acquire);
+}
+
 // pd_drained: the last read emptied the socket and no edge has come since:
-// a read now would fail with EAGAIN (see "Drained TCP sockets" above).
-inline bool pd_drained(PollDesc* pd) {
+// a read now would fail with EAGAIN (see "Drained TCP sockets" above). The
+// read word goes to seen, for the wait that replaces the read.
+inline bool pd_drained(PollDesc* pd, PdSeen* seen) {
   // Relaxed: pd_wait looks for kEdge again under the lock, so a stale
   // kDrained costs a wait that returns at once.
-  return (pd->state[0].load(std::memory_order_relaxed) & (kEdge | kDrained)) == kDrained;
+  seen->word[0] = pd->state[0].load(std::memory_order_relaxed);
+  return (seen->word[0] & (kEdge | kDrained)) == kDrained;
 }
 
 // hand_to_peer: g is about to read after it wrote (G::io_wrote): poll, and
@@ -200,8 +221,9 @@ void hand_to_peer(G* g);
 void pd_read_short(PollDesc* pd, uint32_t seen);
 
 // pd_wait: wait until one of `events` may be ready on pd, until `deadline`
-// (nanotime; < 0: none). 0 (retry the call), GMP_ETIMEDOUT or GMP_ECLOSED.
-int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline);
+// (nanotime; < 0: none), for a call whose attempt saw the words `seen`. 0
+// (retry the call), GMP_ETIMEDOUT or GMP_ECLOSED.
+int pd_wait(PollDesc* pd, uint32_t events, int64_t deadline, const PdSeen& seen);
 
 // pd_close: gmp_close's half: wake every waiter with GMP_ECLOSED and drop the
 // open reference. -1/EBADF if fd has no open PollDesc (not polled: the

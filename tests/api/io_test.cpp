@@ -3,13 +3,13 @@
 // goroutines and plain threads, on loopback TCP, Unix socket pairs, pipes and
 // regular files: a TCP echo with many clients, plain threads as client and
 // as server, pipes (a reader that waits for its writer, 1 MiB writes, many
-// readers of one descriptor, both directions of one socket at once),
-// gmp_close waking readers, writers and accepts, every outcome of
-// gmp_fd_wait, refused connections, an accept storm (the new descriptors are
-// non-blocking and close-on-exec), descriptors the caller made non-blocking
-// (never EAGAIN), descriptor numbers reused after gmp_close, EPIPE without
-// SIGPIPE, regular files, every bad argument, and deadlock detection while
-// a goroutine waits on a descriptor.
+// readers of one descriptor, readers that share its edges, both directions
+// of one socket at once), gmp_close waking readers, writers and accepts,
+// every outcome of gmp_fd_wait, refused connections, an accept storm (the
+// new descriptors are non-blocking and close-on-exec), descriptors the
+// caller made non-blocking (never EAGAIN), descriptor numbers reused after
+// gmp_close, EPIPE without SIGPIPE, regular files, every bad argument, and
+// deadlock detection while a goroutine waits on a descriptor.
 //
 // Ports the intent of Go's net tests (TestTCPServer and the echo servers of
 // net/server_test.go, TestCloseRead / a Read pending while the conn is
@@ -523,6 +523,60 @@ TEST_P(IoP, ManyReadersOfOnePipe) {
   ASSERT_TRUE(g.wait());
   for (int i = 0; i < kReaders; i++) EXPECT_EQ((*bytes)[size_t(i)].load(), 1) << char('A' + i);
   close_fds(p);
+}
+
+// Calls that share a descriptor never hide an edge from one another. Each
+// call resets the edge bit before it tries (Go's pollReset); with several
+// readers, one's reset may take the edge of data that arrived after
+// another's attempt had already failed, and that other must then try again
+// rather than wait: no new edge comes while the data sits there. In each
+// round every reader (goroutines, a plain thread, a gmp_fd_wait caller)
+// takes one byte of a write of one byte per reader that comes while they
+// try, fail and wait; a lost edge leaves a byte in the pipe and the round
+// unfinished.
+TEST_P(IoP, ReadersSharingAPipeLoseNoEdge) {
+  constexpr int kReaders = 4;
+  const int rounds = kSanitized ? 500 : 2000;
+  Fds p = make_pipe();
+  ASSERT_GE(p.a, 0);
+  ASSERT_EQ(fcntl(p.a, F_SETFL, fcntl(p.a, F_GETFL) | O_NONBLOCK), 0);  // for read(2) below
+  ChanRef go_on = make_chan(0, kReaders);  // a token per reader per round
+  ChanRef took = make_chan(0, kReaders);   // a byte taken
+  Group g;
+  for (int i = 0; i < kReaders; i++) {
+    g.spawn(i == kReaders - 1, [p, go_on, took, i] {
+      while (gmp_chan_recv(go_on, nullptr) == GMP_OK) {
+        char c;
+        ssize_t n;
+        if (i == 1) {  // wait for readiness, then a non-blocking read
+          do {
+            if (gmp_fd_wait(p.a, GMP_READ, -1) != GMP_READ) return;
+          } while ((n = read(p.a, &c, 1)) < 0 && errno_now() == EAGAIN);
+        } else {
+          n = gmp_read(p.a, &c, 1);
+        }
+        if (n != 1) return;  // 0: the write end was closed
+        ASSERT_EQ(gmp_chan_send(took, nullptr), GMP_OK);
+      }
+    });
+  }
+  const char bytes[kReaders] = {1, 2, 3, 4};
+  const int64_t liveness_ns = int64_t(kLiveness.count()) * 1000000;
+  for (int r = 0; r < rounds; r++) {
+    for (int i = 0; i < kReaders; i++) ASSERT_EQ(gmp_chan_send(go_on, nullptr), GMP_OK);
+    for (int k = 0; k < r % 4; k++) sched_yield();  // readers fail and wait meanwhile
+    ASSERT_EQ(gmp_write(p.b, bytes, kReaders), kReaders);
+    int left = kReaders;
+    while (left > 0 && gmp_chan_recv_timeout(took, nullptr, liveness_ns) == GMP_OK) left--;
+    if (left > 0) {
+      ADD_FAILURE() << "round " << r << ": " << left << " bytes never taken";
+      break;
+    }
+  }
+  EXPECT_EQ(gmp_close(p.b), 0);  // end of file for a reader still waiting
+  EXPECT_EQ(gmp_chan_close(go_on), GMP_OK);
+  ASSERT_TRUE(g.wait());
+  EXPECT_EQ(gmp_close(p.a), 0);
 }
 
 // Both directions of one socket at once: on each end of a socket pair one
