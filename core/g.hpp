@@ -67,6 +67,12 @@ enum class WaitReason : uint8_t {
 const char* wait_reason_string(WaitReason r);
 const char* gstatus_string(GStatus s);
 
+// OnResume: the work a direct switch (G -> G' without g0) leaves to G'.
+//   unlock_sched: a yield switched holding sched.lock (gosched); release it.
+//   finish_park: a park switched before committing (park); run its commit
+//     and publish the parker as waiting (park_finish, park.cpp).
+enum class OnResume : uint8_t { none, unlock_sched, finish_park };
+
 struct G {
   Fiber fiber;  // saved context and stack bounds; touched only by switches
   Stack stack;  // the memory behind fiber (kept with the G on free lists)
@@ -93,9 +99,9 @@ struct G {
   bool system = false;     // a runtime goroutine, not counted or reported
   bool fresh = false;      // queued by newproc and not yet run (owner-only)
   bool io_wrote = false;   // wrote to a descriptor since its last IO wait (fdio)
-  // unlock_on_resume: a direct yield switched to this G holding sched.lock;
-  // the G releases it first thing when it resumes (gosched, proc.cpp).
-  bool unlock_on_resume = false;
+  // on_resume: what the G must finish for the G that switched to it
+  // directly, first thing when it resumes (resumed, sched.hpp).
+  OnResume on_resume = OnResume::none;
   int64_t waitsince = 0;   // nanotime_coarse() when it last parked (park)
   uintptr_t gopc = 0;      // creation site: the return address into gmp_go's caller
   // Asynchronous preemption (preempt.cpp). async_preempt: started with

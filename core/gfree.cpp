@@ -182,7 +182,8 @@ void gfpurge(P* p) {
 }
 
 // stack_bind: give g, about to run for the first time, a default-size stack
-// from p's cache and build its first frame. Runs on g0 of the M holding p.
+// from p's cache and build its first frame. Runs on the M holding p: on g0,
+// or on the parking G's stack in a direct park (park_direct).
 void stack_bind(P* p, G* g) {
   if (p->nstackcache == 0 && !stackcache_refill(p))
     fatal("out of memory for the stack of goroutine %llu", (unsigned long long)g->goid);

@@ -43,10 +43,13 @@ struct M {
   G* lockedg = nullptr;     // the goroutine wired to this M (LockOSThread)
   uint32_t locked_ext = 0;  // nesting count of gmp_lock_os_thread
 
-  // mcall: the function g0 runs next, and gmp_park's commit.
+  // mcall: the function g0 runs next, and gmp_park's commit; parker: the
+  // G whose park the commit belongs to, when a direct switch left it to the
+  // next G to finish (park.cpp).
   McallFn mcall_fn = nullptr;
   int (*park_commit)(G* g, void* arg) = nullptr;
   void* park_arg = nullptr;
+  G* parker = nullptr;
   // handoff_m's argument (the G to run), and its note to run() that the G
   // it returns goes on with the current time slice.
   G* handoff = nullptr;

@@ -24,6 +24,13 @@
 // word and cleared it after publishing waiting; a park_m delayed there by
 // the OS could take a flag meant for the goroutine's next park.)
 //
+// The direct park (Go has none). When the G that runs next is already
+// known (in runnext, as after a channel hand-off) park switches straight to
+// it, and that G runs steps (1) and (2) first thing when it resumes
+// (park_finish): the commit still runs off the parker's stack, after its
+// context is saved and before anyone can resume it, so the protocol above
+// holds unchanged.
+//
 // What blocks what: park blocks only the G; ready blocks nothing.
 #include "../capi/include/gmprt.h"
 #include "evtrace.hpp"
@@ -34,9 +41,10 @@ namespace gmprt {
 
 namespace {
 
-// park_m: the g0 half of park.
-G* park_m(G* g) {
-  M* m = g->m;  // the M whose g0 runs this (set by execute)
+// park_commit_g: steps (1) and (2) for g, whose context is saved. True if
+// g must go on at once (its commit returned 0, or a wakeup came), false if
+// it is now waiting. Runs on g0, or on the G a direct park switched to.
+bool park_commit_g(M* m, G* g) {
   auto commit = m->park_commit;
   void* arg = m->park_arg;
   m->park_commit = nullptr;
@@ -56,8 +64,14 @@ G* park_m(G* g) {
     uint32_t next = resume ? uint32_t(GStatus::runnable) : uint32_t(GStatus::waiting);
     if (g->status.compare_exchange_weak(s, next, std::memory_order_acq_rel,
                                         std::memory_order_relaxed))
-      return resume ? g : nullptr;
+      return resume;
   }
+}
+
+// park_m: the g0 half of park.
+G* park_m(G* g) {
+  // g->m: the M whose g0 runs this (set by execute).
+  return park_commit_g(g->m, g) ? g : nullptr;
 }
 
 // enqueue: queue a runnable g: on the caller's P (runnext when next) or, on a
@@ -82,8 +96,28 @@ void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason) {
   g->waitsince = nanotime_coarse();  // for dumps: how long it has waited
   m->park_commit = commit;
   m->park_arg = arg;
-  mcall(park_m);
+  // The direct park: when the scheduler would run the G in runnext next,
+  // switch to it straight away and let it finish our park (park_finish)
+  // before it goes on, instead of doing both through g0: one switch
+  // instead of two. gmp_park's commit is user code, promised to run in the
+  // scheduler (on g0, with no goroutine current): it keeps the g0 path.
+  G* next = reason != WaitReason::park ? park_direct(m) : nullptr;
+  if (next) {
+    m->parker = g;
+    next->on_resume = OnResume::finish_park;
+    fiber_switch_direct(&g->fiber, &next->fiber);
+    resumed(g);
+  } else {
+    mcall(park_m);
+  }
   g->waitreason = WaitReason::none;
+}
+
+void park_finish(M* m) {
+  G* g = m->parker;
+  m->parker = nullptr;
+  // g's context is saved; it goes on right after us if it must not wait.
+  if (park_commit_g(m, g)) enqueue(g, true);
 }
 
 namespace {

@@ -13,9 +13,12 @@
 // goexit0). fn returns the G to run next (the same one, to resume it at once)
 // or null, and the M goes back to schedule_one. So a switch between two
 // goroutines is G -> g0 -> G', and g0's loop is flat: it never recurses. The
-// one exception is the direct yield (gosched in sched.hpp): G -> G' with
-// sched.lock held across the switch; g0 then gets back from execute
-// whichever goroutine switches to it next.
+// exceptions are the direct switches G -> G': the yield (gosched in
+// sched.hpp), with sched.lock held across the switch, and the park of a G
+// whose successor is in runnext (park_direct; G' then finishes G's park,
+// park.cpp). g0 gets back from execute whichever goroutine switches to it
+// next; the G switched to does what the switch left undone when it resumes
+// (resumed).
 //
 // Worker thread parking and unparking (the invariant of Go's proc.go).
 // We must not leave a P idle while there is runnable work, and we must not
@@ -138,6 +141,7 @@ void runq_put_p(P* p, G* g, bool next) {
 void goroutine_entry(void* arg) {
   fiber_started();
   G* g = static_cast<G*>(arg);
+  resumed(g);  // a direct park may have started it
   nopreempt_exit(g);  // newproc counted this frame as runtime code
   g->fn(g->arg);
   nopreempt_enter(g);
@@ -509,6 +513,18 @@ G* rotate_global_head(M* m, G* g) {
   return head;
 }
 
+// switch_in: next, already marked running, takes m over from the running G
+// without passing through g0 (a direct switch): execute's bookkeeping.
+void switch_in(M* m, G* next) {
+  next->m = m;
+  m->curg = next;
+  owner_add<uint64_t>(m->p->nswitch, 1);  // relaxed: a statistic
+  if (evtrace_enabled()) {
+    evtrace_run_end(m);
+    evtrace_run_begin(m, next);
+  }
+}
+
 void set_runnable_locked(G* g) {
   // running -> runnable, keeping kWoken: a plain load and store, as above.
   g->status.store(g->status.load(std::memory_order_relaxed) - kRunnableToRunning,
@@ -577,15 +593,50 @@ G* gosched_direct(M* m, G* g) {
   }
   set_runnable_locked(g);
   head = rotate_global_head(m, g);
-  head->m = m;
-  m->curg = head;
-  owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
-  if (evtrace_enabled()) {
-    evtrace_run_end(m);
-    evtrace_run_begin(m, head);
-  }
-  head->unlock_on_resume = true;
+  switch_in(m, head);
+  head->on_resume = OnResume::unlock_sched;
   return head;
+}
+
+G* park_direct(M* m) {
+  P* p = m->p;
+  // What schedule_one would look at before runnext: a locked M, a stopping
+  // world, timers due, the global queue's turn. Relaxed loads: hints, as in
+  // yield_needs_schedule; the clock is read only when there are timers.
+  if (m->lockedg || sched.gcwaiting.load(std::memory_order_relaxed)) return nullptr;
+  int64_t when0 = p->timers.when0.load(std::memory_order_relaxed);
+  if (when0 != 0 && when0 <= nanotime()) return nullptr;
+  if (p->schedtick.load(std::memory_order_relaxed) % kGlobalRunqTick == 0 &&
+      sched.runqsize.load(std::memory_order_relaxed) > 0)
+    return nullptr;
+  // Taken before its fields are read: until then a thief may be running it.
+  G* next = runq_take_next(&p->runq);
+  if (!next) return nullptr;
+  if (next->lockedm) {
+    runq_put_p(p, next, true);  // back where it was; schedule_one hands it on
+    return nullptr;
+  }
+  if (next->fresh) {
+    if (!next->fiber.ctx.sp) stack_bind(p, next);
+    next->fresh = false;
+    store_status(next, GStatus::running, std::memory_order_relaxed);  // as execute
+  } else {
+    // runnable -> running, keeping kWoken, as execute. Relaxed: we own next.
+    next->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
+  }
+  // A runnext G inherits the time slice (no new_slice), as in schedule_one.
+  p->curg.store(next, std::memory_order_release);  // Release: as in execute
+  switch_in(m, next);
+  return next;
+}
+
+void resume_work(G* g) {
+  OnResume work = g->on_resume;
+  g->on_resume = OnResume::none;
+  if (work == OnResume::unlock_sched)
+    sched.lock.unlock();
+  else
+    park_finish(g->m);
 }
 
 // goexit0: g has finished (returned or called gmp_exit). Runs on g0.

@@ -226,7 +226,7 @@ bool runq_put(LocalRunq* q, G* g, bool next, GQueue* overflow) {
   }
 }
 
-G* runq_get(LocalRunq* q, bool* inherit) {
+G* runq_take_next(LocalRunq* q) {
   // Relaxed: only the owner stores non-null values here; a stale value only
   // makes the CAS below fail or skip, and the CAS reads the latest one.
   G* next = q->runnext.load(std::memory_order_relaxed);
@@ -239,7 +239,13 @@ G* runq_get(LocalRunq* q, bool* inherit) {
   // hands since (its hand-off orders this too; the Acquire keeps the
   // argument local to this file). Relaxed on failure: nothing was taken.
   if (next != nullptr && q->runnext.compare_exchange_strong(
-                             next, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                             next, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed))
+    return next;
+  return nullptr;
+}
+
+G* runq_get(LocalRunq* q, bool* inherit) {
+  if (G* next = runq_take_next(q)) {
     if (inherit) *inherit = true;
     return next;
   }
@@ -311,12 +317,7 @@ uint32_t runq_size(const LocalRunq* q) {
 }
 
 void runq_drain(LocalRunq* q, GQueue* out) {
-  // Relaxed load and the CAS orderings: as in runq_get.
-  G* next = q->runnext.load(std::memory_order_relaxed);
-  if (next != nullptr && q->runnext.compare_exchange_strong(
-                             next, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed)) {
-    out->push_back(next);
-  }
+  if (G* next = runq_take_next(q)) out->push_back(next);
 
   for (;;) {
     // Acquire: as in runq_get.

@@ -45,6 +45,10 @@ struct LocalRunq {
 // and the overflow batch is shuffled. Executed only by the owner P.
 bool runq_put(LocalRunq* q, G* g, bool next, GQueue* overflow);
 
+// runq_take_next: take the G in runnext; null when it is empty (or a thief
+// took it first). Executed only by the owner P.
+G* runq_take_next(LocalRunq* q);
+
 // runq_get: take the next G of the owner's queue, runnext first; null when
 // the queue is empty. *inherit (if inherit is not null) is set to true when
 // the G came from runnext (it inherits the current time slice), false

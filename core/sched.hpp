@@ -140,12 +140,13 @@ G* current_g();               // the running G, or null on g0 / a plain thread
 M* current_m();               // the calling thread's M, or null on a plain thread
 void set_current_m(M* m);     // bind the calling thread to m (mstart)
 
-// resumed: the first thing a G does when a switch brings it back. A direct
-// yield (gosched) switches to it holding sched.lock, which it releases.
+// resumed: the first thing a G does when a switch brings it back (or starts
+// it): finish what a direct switch to it left undone (G::on_resume): a
+// direct yield (gosched) switches holding sched.lock, a direct park before
+// its commit.
+void resume_work(G* g);
 inline void resumed(G* g) {
-  if (!g->unlock_on_resume) return;
-  g->unlock_on_resume = false;
-  sched.lock.unlock();
+  if (g->on_resume != OnResume::none) resume_work(g);
 }
 
 // mcall: switch from the running goroutine to its M's g0 and run fn(g)
@@ -186,6 +187,11 @@ inline void gosched() {
 
 // Parking (park.cpp).
 void park(int (*commit)(G* g, void* arg), void* arg, WaitReason reason);
+void park_finish(M* m);  // the commit a direct park left to the next G
+// park_direct: park's fast path (proc.cpp): the G in m's P's runnext,
+// taken out and set up to run on m at once, when the scheduler would pick
+// it next anyway; null when it must choose.
+G* park_direct(M* m);
 void ready(G* g, bool next);  // waiting -> runnable, queue it, wakep()
 // ready_into: waiting -> runnable, appended to batch; the caller queues the
 // batch (inject_batch) and wakes whoever must run it.
