@@ -3,14 +3,13 @@
 // the one the scheduler would run next switches straight to it, and that G
 // runs the park's commit when it resumes. The commit records which G it ran
 // on (gmprt::current_g(): null on g0), which tells the two paths apart.
+// Early wakeups across a direct park: park_yield_race_test.cpp.
 #include <gmprt.h>
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
-#include <thread>
 
 #include "core/futex.hpp"
 #include "core/sched.hpp"
@@ -177,63 +176,6 @@ TEST(ParkDirect, DueTimerGoesThroughTheScheduler) {
   });
   EXPECT_GT(conclusive.load(), 0);
   EXPECT_EQ(direct.load(), 0);
-}
-
-// Wakeups that land before the park, while it switches, or after it; a
-// fresh goroutine waits in runnext at every park. None may be lost, and
-// every created goroutine runs.
-TEST(ParkDirect, EarlyWakeupsAreNotLost) {
-#if defined(GMPRT_TEST_SANITIZED)
-  constexpr int kRounds = 3000;
-#else
-  constexpr int kRounds = 30000;
-#endif
-  struct Race {
-    std::atomic<G*> slot{nullptr};
-    std::atomic<int> parks{0}, helpers{0};
-    std::atomic<bool> parker_done{false}, waker_done{false};
-  };
-  static Race* r;
-  for (int procs : {1, 2, 4}) {
-    Race race;
-    r = &race;
-    ASSERT_EQ(gmp_init(), GMP_OK);
-    int prev = gmp_maxprocs(procs);
-    ASSERT_EQ(gmp_go(
-                  [](void*) {
-                    for (int i = 0; i < kRounds; i++) {
-                      r->slot.store(gmprt::current_g());
-                      ASSERT_EQ(gmp_go([](void*) { r->helpers++; }, nullptr), GMP_OK);
-                      if (i % 3 == 0) gmp_yield();  // the ready may land before the park
-                      gmprt::park(nullptr, nullptr, gmprt::WaitReason::sleep);
-                      r->parks++;
-                    }
-                    r->parker_done = true;
-                  },
-                  nullptr),
-              GMP_OK);
-    std::thread waker([] {
-      for (int i = 0; i < kRounds; i++) {
-        G* g;
-        while ((g = r->slot.exchange(nullptr)) == nullptr) std::this_thread::yield();
-        gmp_ready(reinterpret_cast<gmp_g_t*>(g));
-      }
-      r->waker_done = true;
-    });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!(race.parker_done.load() && race.waker_done.load()) &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    bool done = race.parker_done.load() && race.waker_done.load();
-    EXPECT_TRUE(done) << "procs " << procs << ": " << race.parks.load() << " of " << kRounds
-                      << " parks ended";
-    if (!done) std::abort();  // goroutines still use race
-    waker.join();
-    while (race.helpers.load() != kRounds && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    EXPECT_EQ(race.helpers.load(), kRounds) << "procs " << procs;
-    gmp_maxprocs(prev);
-  }
 }
 
 }  // namespace
