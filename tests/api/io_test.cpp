@@ -3,13 +3,14 @@
 // goroutines and plain threads, on loopback TCP, Unix socket pairs, pipes and
 // regular files: a TCP echo with many clients, plain threads as client and
 // as server, pipes (a reader that waits for its writer, 1 MiB writes, many
-// readers of one descriptor, readers that share its edges, both directions
-// of one socket at once), gmp_close waking readers, writers and accepts,
-// every outcome of gmp_fd_wait, refused connections, an accept storm (the
-// new descriptors are non-blocking and close-on-exec), descriptors the
-// caller made non-blocking (never EAGAIN), descriptor numbers reused after
-// gmp_close, EPIPE without SIGPIPE, regular files, every bad argument, and
-// deadlock detection while a goroutine waits on a descriptor.
+// readers of one descriptor, readers and writers that share its edges,
+// both directions of one socket at once), gmp_close waking readers, writers
+// and accepts, every outcome of gmp_fd_wait, refused connections, an accept
+// storm (the new descriptors are non-blocking and close-on-exec),
+// descriptors the caller made non-blocking (never EAGAIN), descriptor
+// numbers reused after gmp_close, EPIPE without SIGPIPE, regular files,
+// every bad argument, and deadlock detection while a goroutine waits on a
+// descriptor.
 //
 // Ports the intent of Go's net tests (TestTCPServer and the echo servers of
 // net/server_test.go, TestCloseRead / a Read pending while the conn is
@@ -577,6 +578,66 @@ TEST_P(IoP, ReadersSharingAPipeLoseNoEdge) {
   EXPECT_EQ(gmp_chan_close(go_on), GMP_OK);
   ASSERT_TRUE(g.wait());
   EXPECT_EQ(gmp_close(p.a), 0);
+}
+
+// The same for writers: in each round the pipe is full when every writer
+// (goroutines, a plain thread, a gmp_fd_wait caller) tries its chunk, then
+// the test empties it; the one edge of that read must reach every writer
+// whose attempt failed, or one waits for good with room in the pipe.
+TEST_P(IoP, WritersSharingAPipeLoseNoEdge) {
+  constexpr int kWriters = 4;
+  // The chunks of a round share one page of the emptied pipe, which keeps
+  // more pages free: poll(2) reports a pipe writable by free pages.
+  constexpr size_t kChunk = 512;
+  const int rounds = kSanitized ? 300 : 1000;
+  Fds p = make_pipe(O_NONBLOCK);  // read(2) and write(2) below never block
+  ASSERT_GE(p.a, 0);
+  ASSERT_GE(fcntl(p.b, F_SETPIPE_SZ, 65536), 65536);
+  ChanRef go_on = make_chan(0, kWriters);  // a token per writer per round
+  ChanRef wrote = make_chan(0, kWriters);  // a chunk written
+  Group g;
+  for (int i = 0; i < kWriters; i++) {
+    g.spawn(i == kWriters - 1, [p, go_on, wrote, i] {
+      const std::vector<char> chunk(kChunk, char('a' + i));
+      while (gmp_chan_recv(go_on, nullptr) == GMP_OK) {
+        ssize_t n;
+        if (i == 1) {  // wait for room, then a non-blocking write
+          do {
+            if (gmp_fd_wait(p.b, GMP_WRITE, -1) != GMP_WRITE) return;
+          } while ((n = write(p.b, chunk.data(), kChunk)) < 0 && errno_now() == EAGAIN);
+        } else {
+          n = gmp_write(p.b, chunk.data(), kChunk);
+        }
+        if (n != ssize_t(kChunk)) return;
+        ASSERT_EQ(gmp_chan_send(wrote, nullptr), GMP_OK);
+      }
+    });
+  }
+  std::vector<char> buf(1 << 16);
+  auto empty_pipe = [&] {
+    ssize_t n, total = 0;
+    while ((n = read(p.a, buf.data(), buf.size())) > 0) total += n;
+    return total;
+  };
+  const int64_t liveness_ns = int64_t(kLiveness.count()) * 1000000;
+  for (int r = 0; r < rounds; r++) {
+    while (write(p.b, buf.data(), kChunk) > 0) {
+    }
+    for (int i = 0; i < kWriters; i++) ASSERT_EQ(gmp_chan_send(go_on, nullptr), GMP_OK);
+    for (int k = 0; k < r % 4; k++) sched_yield();  // writers fail and wait meanwhile
+    empty_pipe();
+    int left = kWriters;
+    while (left > 0 && gmp_chan_recv_timeout(wrote, nullptr, liveness_ns) == GMP_OK) left--;
+    if (left > 0) {
+      ADD_FAILURE() << "round " << r << ": " << left << " writers never wrote";
+      break;
+    }
+    empty_pipe();
+  }
+  EXPECT_EQ(gmp_close(p.a), 0);  // EPIPE for a writer still waiting
+  EXPECT_EQ(gmp_chan_close(go_on), GMP_OK);
+  ASSERT_TRUE(g.wait());
+  EXPECT_EQ(gmp_close(p.b), 0);
 }
 
 // Both directions of one socket at once: on each end of a socket pair one
