@@ -234,6 +234,24 @@ void new_slice(P* p) {
   p->preempt.store(false, std::memory_order_relaxed);  // relaxed: a hint
 }
 
+// set_running: g, taken off a run queue by this M, becomes running.
+void set_running(G* g) {
+  if (g->fresh) {
+    // First run: nobody can hold g's handle yet (only gmp_self hands it out),
+    // so nobody can set kWoken: a plain store. Relaxed: g is owned by this M.
+    g->fresh = false;
+    store_status(g, GStatus::running, std::memory_order_relaxed);
+    return;
+  }
+  // runnable -> running, keeping kWoken: a read-modify-write, since
+  // gmp_ready may set kWoken at any moment. Relaxed: g is owned by this M
+  // (taken from a run queue with Acquire); the word's modification order is
+  // all ready needs.
+  uint32_t was = g->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
+  GMP_ASSERT(gstatus(was) == GStatus::runnable);
+  (void)was;
+}
+
 // execute: run g on m until a goroutine switches back to g0 (Go's execute +
 // gogo); returns that goroutine (g, or one a direct yield handed the M to).
 // Runs on g0. inherit: g came from runnext and keeps the current time slice.
@@ -242,23 +260,8 @@ G* execute(M* m, G* g, bool inherit) {
   if (!g->fiber.ctx.sp) stack_bind(p, g);
   m->curg = g;
   g->m = m;
-  if (load_status(g, std::memory_order_relaxed) == GStatus::running) {
-    // Already running: gosched_m's fast path did the transition under
-    // sched.lock.
-  } else if (g->fresh) {
-    // First run: nobody can hold g's handle yet (only gmp_self hands it out),
-    // so nobody can set kWoken: a plain store. Relaxed: g is owned by this M.
-    g->fresh = false;
-    store_status(g, GStatus::running, std::memory_order_relaxed);
-  } else {
-    // runnable -> running, keeping kWoken: a read-modify-write, since
-    // gmp_ready may set kWoken at any moment. Relaxed: g is owned by this M
-    // (taken from a run queue with Acquire); the word's modification order
-    // is all ready needs.
-    uint32_t was = g->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
-    GMP_ASSERT(gstatus(was) == GStatus::runnable);
-    (void)was;
-  }
+  // Unless gosched_m's fast path did the transition under sched.lock.
+  if (load_status(g, std::memory_order_relaxed) != GStatus::running) set_running(g);
   if (!inherit) new_slice(p);
   p->curg.store(g, std::memory_order_release);  // Release: g's fields for the stall report
   owner_add<uint64_t>(p->nswitch, 1);  // relaxed: a statistic
@@ -616,14 +619,8 @@ G* park_direct(M* m) {
     runq_put_p(p, next, true);  // back where it was; schedule_one hands it on
     return nullptr;
   }
-  if (next->fresh) {
-    if (!next->fiber.ctx.sp) stack_bind(p, next);
-    next->fresh = false;
-    store_status(next, GStatus::running, std::memory_order_relaxed);  // as execute
-  } else {
-    // runnable -> running, keeping kWoken, as execute. Relaxed: we own next.
-    next->status.fetch_add(kRunnableToRunning, std::memory_order_relaxed);
-  }
+  if (!next->fiber.ctx.sp) stack_bind(p, next);
+  set_running(next);
   // A runnext G inherits the time slice (no new_slice), as in schedule_one.
   p->curg.store(next, std::memory_order_release);  // Release: as in execute
   switch_in(m, next);
